@@ -1,0 +1,63 @@
+"""The open department sources, by code; built from settings, opened and closed with the app."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+
+from adapters.errors import DepartmentUnavailable
+from adapters.mapping import load_mapping
+from adapters.postgres import PostgresSource
+from adapters.settings import Settings
+
+REGISTER = "entity"  # the record kind of the master list of entities
+
+
+class UnknownDepartment(KeyError):
+    def __init__(self, code: str, known: list[str]) -> None:
+        super().__init__(code)
+        self.code = code
+        self.known = known
+
+    def __str__(self) -> str:
+        return f"unknown department {self.code!r}; known: {', '.join(self.known)}"
+
+
+class Registry:
+    def __init__(self, sources: list[PostgresSource]) -> None:
+        self._sources = {s.code: s for s in sources}
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Registry:
+        return cls([PostgresSource(load_mapping(d.mapping), d.dsn) for d in settings.departments])
+
+    async def open(self) -> None:
+        await asyncio.gather(*(s.open() for s in self._sources.values()))
+
+    async def close(self) -> None:
+        await asyncio.gather(*(s.close() for s in self._sources.values()))
+
+    def __iter__(self) -> Iterator[PostgresSource]:
+        return iter(self._sources.values())
+
+    def codes(self) -> list[str]:
+        return list(self._sources)
+
+    def get(self, code: str) -> PostgresSource:
+        try:
+            return self._sources[code]
+        except KeyError:
+            raise UnknownDepartment(code, self.codes()) from None
+
+    def holding(self, kind: str) -> list[PostgresSource]:
+        """Sources whose mapping provides `kind` records, in configuration order."""
+        return [s for s in self._sources.values() if s.supports(kind)]
+
+    def register(self) -> PostgresSource:
+        holders = self.holding(REGISTER)
+        if not holders:
+            raise DepartmentUnavailable("register", "no department holds the entity register")
+        return holders[0]
+
+    def statements(self) -> dict[str, int]:
+        return {code: s.statements for code, s in self._sources.items()}

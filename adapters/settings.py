@@ -1,0 +1,70 @@
+"""Where things are: read once from the environment (and departments.toml)."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+def database_dsn(server_url: str, database: str) -> str:
+    """The same server as `server_url`, another database on it."""
+    parts = urlsplit(server_url)
+    return urlunsplit((parts.scheme, parts.netloc, "/" + database, parts.query, parts.fragment))
+
+
+@dataclass(frozen=True, slots=True)
+class DepartmentConfig:
+    code: str
+    mapping: str
+    dsn: str
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    database_url: str
+    redis_url: str
+    db_prefix: str
+    departments: tuple[DepartmentConfig, ...] = field(default_factory=tuple)
+    legacy_uscc: frozenset[str] = frozenset()
+    max_page_size: int = 100
+
+    @property
+    def hub_dsn(self) -> str:
+        return database_dsn(self.database_url, f"{self.db_prefix}hub")
+
+
+def load_departments(path: Path, server_url: str, prefix: str) -> tuple[DepartmentConfig, ...]:
+    with path.open("rb") as f:
+        table = tomllib.load(f)["departments"]
+    out = []
+    for code, spec in table.items():
+        if "dsn_env" in spec:
+            dsn = os.environ[spec["dsn_env"]]
+        else:
+            dsn = database_dsn(server_url, f"{prefix}{spec['database']}")
+        out.append(DepartmentConfig(code=code, mapping=spec["mapping"], dsn=dsn))
+    return tuple(out)
+
+
+def from_env(env: dict[str, str] | None = None) -> Settings:
+    env = dict(os.environ if env is None else env)
+    database_url = env.get("DATABASE_URL", DEFAULT_DATABASE_URL)
+    prefix = env.get("HUB_DB_PREFIX", "jsh_")
+    departments_file = Path(env.get("HUB_DEPARTMENTS", ROOT / "departments.toml"))
+    legacy = frozenset(
+        c.strip().upper() for c in env.get("HUB_LEGACY_USCC", "").split(",") if c.strip()
+    )
+    return Settings(
+        database_url=database_url,
+        redis_url=env.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
+        db_prefix=prefix,
+        departments=load_departments(departments_file, database_url, prefix),
+        legacy_uscc=legacy,
+        max_page_size=int(env.get("HUB_MAX_PAGE_SIZE", "100")),
+    )

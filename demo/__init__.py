@@ -1,0 +1,1 @@
+"""Demo department databases: their own schemas (departments/*.sql) and a deterministic seeder."""

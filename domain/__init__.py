@@ -1,0 +1,1 @@
+"""The unified model every layer shares: entity keys (USCC) and the one vocabulary."""

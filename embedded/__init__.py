@@ -1,0 +1,18 @@
+"""Embedded PostgreSQL and Redis for running and testing the hub without external servers.
+
+`python -m embedded exec -- CMD...` runs CMD with DATABASE_URL and REDIS_URL set, starting
+(and afterwards stopping) servers under `.hub/` for whichever of them is not configured.
+"""
+
+from ._process import EmbeddedServer, ServerStartError
+from .postgres import start_postgres
+from .redis import start_redis
+from .services import ensure_services
+
+__all__ = [
+    "EmbeddedServer",
+    "ServerStartError",
+    "ensure_services",
+    "start_postgres",
+    "start_redis",
+]

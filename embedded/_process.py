@@ -1,0 +1,173 @@
+"""Process plumbing shared by the embedded PostgreSQL and Redis servers."""
+
+from __future__ import annotations
+
+import ctypes
+import fcntl
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+HOST = "127.0.0.1"
+_MAX_SLOTS = 8
+_PR_SET_PDEATHSIG = 1
+_libc = ctypes.CDLL(None, use_errno=True) if sys.platform == "linux" else None
+
+
+class ServerStartError(RuntimeError):
+    """An embedded server could not be started or did not accept connections in time."""
+
+
+@dataclass
+class EmbeddedServer:
+    """A server process we started; `stop()` is idempotent."""
+
+    name: str
+    url: str
+    process: subprocess.Popen[bytes]
+    log_path: Path
+    stop_signal: int = signal.SIGTERM
+    on_stop: list[Callable[[], None]] = field(default_factory=list)
+
+    def stop(self, timeout: float = 15.0) -> None:
+        terminate(self.process, self.stop_signal, timeout)
+        while self.on_stop:
+            self.on_stop.pop()()
+
+    def __enter__(self) -> EmbeddedServer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def free_port() -> int:
+    """A port free right now; the server binds it a moment later (that race is retried)."""
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def claim_slot(parent: Path, stem: str) -> tuple[Path, IO[str]]:
+    """Lock the first free `<parent>/<stem>[-N]`, so concurrent runs (say `run` and `test`
+    from one checkout) get separate servers. The lock lives as long as the returned file;
+    Python opens it non-inheritable, so it dies with us and not with an orphaned server."""
+    parent.mkdir(parents=True, exist_ok=True)
+    for i in range(_MAX_SLOTS):
+        name = stem if i == 0 else f"{stem}-{i}"
+        lock = (parent / f"{name}.lock").open("a")
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.close()
+            continue
+        return parent / name, lock
+    raise ServerStartError(f"all {_MAX_SLOTS} slots under {parent} are held by other runs")
+
+
+def kill_orphan(pidfile: Path, comm: str, sig: int, timeout: float = 15.0) -> None:
+    """Stop a server left running by a run that died without cleaning up.
+
+    Only called while holding the slot lock, so a live `comm` process named in the
+    slot's pid file cannot belong to a live run."""
+    try:
+        pid = int(pidfile.read_text().split()[0])
+        alive_comm = Path(f"/proc/{pid}/comm").read_text().strip()
+    except (OSError, ValueError, IndexError):
+        return
+    if alive_comm != comm:
+        return
+    os.kill(pid, sig)
+    deadline = time.monotonic() + timeout
+    while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if Path(f"/proc/{pid}").exists():
+        os.kill(pid, signal.SIGKILL)
+
+
+def spawn(
+    argv: Sequence[str | Path],
+    log_path: Path,
+    *,
+    ids: tuple[int, int] | None = None,
+    death_signal: int = signal.SIGTERM,
+) -> subprocess.Popen[bytes]:
+    """Start a server in its own session (a terminal's Ctrl-C goes to the command we wrap,
+    not to its database) that is signalled when this thread exits, even by SIGKILL."""
+
+    def preexec() -> None:
+        # Runs after subprocess's setuid, which would otherwise clear the setting.
+        if _libc is not None:
+            _libc.prctl(_PR_SET_PDEATHSIG, death_signal)
+
+    kwargs: dict[str, Any] = {}
+    if ids is not None:
+        kwargs = {"user": ids[0], "group": ids[1], "extra_groups": []}
+    with log_path.open("wb") as log:
+        return subprocess.Popen(
+            [str(a) for a in argv],
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=preexec,
+            **kwargs,
+        )
+
+
+def terminate(proc: subprocess.Popen[bytes], sig: int, timeout: float) -> None:
+    if proc.poll() is not None:
+        return
+    proc.send_signal(sig)
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        # The whole session, so no PostgreSQL backend outlives its postmaster.
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+def log_tail(path: Path, lines: int = 20) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+def wait_ready(server: EmbeddedServer, probe: Callable[[], bool], timeout: float) -> None:
+    """Poll `probe` until it succeeds; on failure stop the server and raise with its log."""
+    deadline = time.monotonic() + timeout
+    while not probe():
+        if server.process.poll() is not None:
+            problem = f"exited with code {server.process.returncode}"
+        elif time.monotonic() > deadline:
+            problem = f"did not accept connections within {timeout:g}s"
+        else:
+            time.sleep(0.05)
+            continue
+        server.stop()
+        raise ServerStartError(
+            f"{server.name} {problem}; last lines of {server.log_path}:\n"
+            f"{log_tail(server.log_path)}"
+        )
+
+
+def start_on_free_port(
+    start_once: Callable[[int], EmbeddedServer], attempts: int = 3
+) -> EmbeddedServer:
+    """Retry with a new port when another process grabbed ours between pick and bind."""
+    for attempt in range(attempts):
+        try:
+            return start_once(free_port())
+        except ServerStartError as err:
+            if "already in use" not in str(err) or attempt == attempts - 1:
+                raise
+    raise AssertionError("unreachable")

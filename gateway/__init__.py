@@ -1,0 +1,1 @@
+"""The HTTP edge: Starlette app, GraphQL endpoint, health, logging, the `hub` command."""

@@ -1,0 +1,145 @@
+"""The Starlette application: GraphQL (with GraphiQL in a browser), /healthz and /readyz."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import redis.asyncio as aioredis
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse
+from strawberry.types import ExecutionResult
+
+from adapters import settings as settings_mod
+from adapters.registry import Registry
+from adapters.settings import Settings
+from gateway import errors, logs
+from resolvers.context import RequestContext
+from resolvers.departments import all_health
+from schemas.schema import schema
+
+log = logging.getLogger("gateway")
+
+
+class HubGraphQL(GraphQL):
+    """Strawberry's ASGI endpoint with a fresh per-request context (loaders, partial errors)."""
+
+    async def get_context(self, request: Any, response: Any = None) -> RequestContext:
+        state = request.app.state
+        return RequestContext(
+            registry=state.registry,
+            settings=state.settings,
+            request_id=logs.request_id.get(),
+            request=request,
+        )
+
+    async def process_result(self, request: Any, result: ExecutionResult) -> GraphQLHTTPResponse:
+        if result.errors:
+            rid = logs.request_id.get()
+            result.errors = [errors.shape(e, rid) for e in result.errors]
+        return await super().process_result(request, result)
+
+
+class RequestIdMiddleware:
+    """Tag each request with an id (the caller's X-Request-ID or a new one) and log it."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        rid = headers.get(b"x-request-id", b"").decode()[:64] or uuid.uuid4().hex
+        token = logs.request_id.set(rid)
+        start = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: dict[str, Any]) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], (b"x-request-id", rid.encode())]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            log.info(
+                "request",
+                extra={
+                    "method": scope.get("method"),
+                    "path": scope.get("path"),
+                    "status": status,
+                    "ms": round((time.perf_counter() - start) * 1000, 2),
+                },
+            )
+            logs.request_id.reset(token)
+
+
+async def healthz(request: Request) -> Response:
+    return JSONResponse({"status": "alive"})
+
+
+async def readyz(request: Request) -> Response:
+    """Each department's status; 503 only when the entity register itself is unreachable."""
+    registry: Registry = request.app.state.registry
+    health = await all_health(list(registry))
+    departments = {
+        code: {"status": h.status, "latencyMs": h.latency_ms, "reason": h.reason}
+        for code, h in health.items()
+    }
+    try:
+        await request.app.state.redis.ping()
+        cache = "UP"
+    except Exception as e:  # the cache is optional for reads
+        cache = f"DOWN: {type(e).__name__}"
+    register_up = health[registry.register().code].status == "UP"
+    degraded = any(h.status != "UP" for h in health.values()) or cache != "UP"
+    body = {
+        "status": "unavailable" if not register_up else "degraded" if degraded else "ready",
+        "departments": departments,
+        "redis": cache,
+    }
+    return JSONResponse(body, status_code=200 if register_up else 503)
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or settings_mod.from_env()
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        registry = Registry.from_settings(settings)
+        await registry.open()
+        app.state.settings = settings
+        app.state.registry = registry
+        app.state.redis = aioredis.from_url(settings.redis_url, socket_timeout=1)
+        log.info("started", extra={"departments": registry.codes()})
+        try:
+            yield
+        finally:
+            await registry.close()
+            await app.state.redis.aclose()
+
+    graphql = HubGraphQL(schema, graphql_ide="graphiql")
+    app = Starlette(
+        routes=[
+            Route("/graphql", graphql),
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+        ],
+        lifespan=lifespan,
+    )
+    app.add_middleware(RequestIdMiddleware)
+    return app

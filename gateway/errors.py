@@ -1,0 +1,49 @@
+"""Every error leaves with a stable `extensions.code`; unexpected ones leave masked."""
+
+from __future__ import annotations
+
+import logging
+
+from graphql import GraphQLError
+
+log = logging.getLogger("gateway.errors")
+
+PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
+VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
+INTERNAL = "INTERNAL_SERVER_ERROR"
+
+
+def shape(error: GraphQLError, request_id: str) -> GraphQLError:
+    """Give an error its code; replace an unexpected exception by a generic message."""
+    if (error.extensions or {}).get("code"):
+        return error
+    original = error.original_error
+    if original is None:
+        code = PARSE_FAILED if error.message.startswith("Syntax Error") else VALIDATION_FAILED
+        return GraphQLError(
+            error.message,
+            nodes=error.nodes,
+            source=error.source,
+            positions=error.positions,
+            path=error.path,
+            extensions={**(error.extensions or {}), "code": code},
+        )
+    if (
+        isinstance(original, GraphQLError)
+        or (isinstance(original, ValueError)
+        and error.path is None)
+    ):
+        # Variable coercion and scalar parsing: the client's input was wrong.
+        return GraphQLError(
+            error.message,
+            nodes=error.nodes,
+            path=error.path,
+            extensions={"code": "BAD_USER_INPUT"},
+        )
+    log.error("unexpected error", exc_info=original, extra={"path": error.path})
+    return GraphQLError(
+        f"Internal error; quote request id {request_id} when reporting it.",
+        nodes=error.nodes,
+        path=error.path,
+        extensions={"code": INTERNAL, "requestId": request_id},
+    )

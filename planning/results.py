@@ -1,0 +1,116 @@
+"""Results: the review states a result passes through, and routing one form's outcomes
+back to every department that required each item.
+
+"Whoever inspects, enters and publishes" (谁检查、谁录入、谁公开): each department owns its
+part of a joint result, so the state machine applies to each department's part, and the
+routed view gives each department exactly its own requirements, in its own item codes and
+legal bases.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+
+from planning.checklist import MergedChecklist
+
+
+class ResultState(StrEnum):
+    NOT_ENTERED = "NOT_ENTERED"
+    PENDING_REVIEW = "PENDING_REVIEW"  # entered, waiting for review
+    RETURNED = "RETURNED"  # sent back for correction
+    APPROVED = "APPROVED"
+    PUBLISHED = "PUBLISHED"
+
+
+# The only moves a result can make; publishing is final (a correction after publication is
+# a new record, never an edit).
+TRANSITIONS: Mapping[ResultState, frozenset[ResultState]] = {
+    ResultState.NOT_ENTERED: frozenset({ResultState.PENDING_REVIEW}),
+    ResultState.PENDING_REVIEW: frozenset({ResultState.RETURNED, ResultState.APPROVED}),
+    ResultState.RETURNED: frozenset({ResultState.PENDING_REVIEW}),
+    ResultState.APPROVED: frozenset({ResultState.PUBLISHED}),
+    ResultState.PUBLISHED: frozenset(),
+}
+
+
+class InvalidTransition(ValueError):
+    def __init__(self, current: ResultState, target: ResultState) -> None:
+        allowed = ", ".join(sorted(TRANSITIONS[current])) or "nothing (final)"
+        super().__init__(
+            f"a result cannot go from {current} to {target}; from {current} it may go to {allowed}"
+        )
+        self.current = current
+        self.target = target
+
+
+def transition(current: ResultState, target: ResultState) -> ResultState:
+    """Return ``target`` if a result in ``current`` may move there, else raise
+    ``InvalidTransition``."""
+    current, target = ResultState(current), ResultState(target)
+    if target not in TRANSITIONS[current]:
+        raise InvalidTransition(current, target)
+    return target
+
+
+class Outcome(StrEnum):
+    COMPLIANT = "COMPLIANT"
+    NON_COMPLIANT = "NON_COMPLIANT"
+    NOT_APPLICABLE = "NOT_APPLICABLE"
+
+
+@dataclass(frozen=True, slots=True)
+class EntryOutcome:
+    """What the team found for one line of the joint form."""
+
+    outcome: Outcome
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RoutedOutcome:
+    """One department's copy of an entry's outcome, in that department's terms."""
+
+    department: str
+    entry_key: str
+    item_code: str
+    item_name: str
+    legal_basis: str
+    outcome: Outcome
+    note: str
+
+
+def route_outcomes(
+    checklist: MergedChecklist, outcomes: Mapping[str, EntryOutcome]
+) -> dict[str, tuple[RoutedOutcome, ...]]:
+    """Split the joint form's outcomes (by entry key) into each department's view.
+
+    Every entry needs an outcome and every outcome an entry: a result with a gap or a
+    stray line is refused, since a department would otherwise miss a finding it required.
+    Each department's view is ordered by its own item code.
+    """
+    keys = {e.key for e in checklist.entries}
+    missing = sorted(keys - outcomes.keys())
+    unknown = sorted(outcomes.keys() - keys)
+    if missing or unknown:
+        raise ValueError(
+            f"outcomes do not match the form: missing {missing or 'none'}, "
+            f"not on the form {unknown or 'none'}"
+        )
+    routed: dict[str, list[RoutedOutcome]] = {}
+    for entry in checklist.entries:
+        found = outcomes[entry.key]
+        for r in entry.requirements:
+            routed.setdefault(r.department, []).append(
+                RoutedOutcome(
+                    r.department,
+                    entry.key,
+                    r.item_code,
+                    r.item_name,
+                    r.legal_basis,
+                    found.outcome,
+                    found.note,
+                )
+            )
+    return {d: tuple(sorted(rows, key=lambda o: o.item_code)) for d, rows in sorted(routed.items())}

@@ -1,0 +1,41 @@
+"""What every resolver of one request shares: sources, loaders, and the partial errors so far."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from graphql import GraphQLError
+
+from adapters.errors import DepartmentUnavailable
+from adapters.registry import Registry
+from adapters.settings import Settings
+from resolvers.loaders import Loaders
+
+
+@dataclass
+class RequestContext:
+    registry: Registry
+    settings: Settings
+    request_id: str = ""
+    request: Any = None
+    loaders: Loaders = field(init=False)
+    partial_errors: list[GraphQLError] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.loaders = Loaders(self.registry)
+
+    def report_unavailable(self, path: list[str | int], failure: DepartmentUnavailable) -> None:
+        """Record a failed department for a field that still answers with what it has."""
+        if any(
+            e.path == path and (e.extensions or {}).get("department") == failure.department
+            for e in self.partial_errors
+        ):
+            return
+        self.partial_errors.append(
+            GraphQLError(
+                str(failure),
+                path=path,
+                extensions={"code": failure.code, "department": failure.department},
+            )
+        )

@@ -1,0 +1,43 @@
+"""Per-request DataLoaders: N lookups of one kind in one department become one statement."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from strawberry.dataloader import DataLoader
+
+from adapters.errors import DepartmentUnavailable
+from adapters.postgres import Row
+from adapters.registry import Registry
+
+
+class Loaders:
+    def __init__(self, registry: Registry) -> None:
+        self._registry = registry
+        self._loaders: dict[tuple[str, str], DataLoader[str, list[Row]]] = {}
+
+    def records(self, department: str, kind: str) -> DataLoader[str, list[Row]]:
+        """Loader of `kind` records of one department by entity key (or district for
+        inspectors); a failed batch resolves every key to the same DepartmentUnavailable."""
+        key = (department, kind)
+        loader = self._loaders.get(key)
+        if loader is None:
+            source = self._registry.get(department)
+
+            async def load(keys: Sequence[str]) -> list[list[Row] | BaseException]:
+                try:
+                    grouped = await source.by_keys(kind, keys)
+                except DepartmentUnavailable as e:
+                    return [e] * len(keys)
+                return [grouped.get(k, []) for k in keys]
+
+            loader = DataLoader(load_fn=load)
+            self._loaders[key] = loader
+        return loader
+
+    def prime_register(self, rows: Sequence[Row]) -> None:
+        """A page of the register already holds each entity's row: seed the loader with it."""
+        register = self._registry.register()
+        loader = self.records(register.code, "entity")
+        for row in rows:
+            loader.prime(row["uscc"], [row])

@@ -1,0 +1,181 @@
+"""Entity: one market entity's record, assembled from every department by its USCC."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+import strawberry
+
+from adapters.postgres import Row
+from domain.vocabulary import DISTRICTS, INDUSTRIES
+from resolvers import entities as resolve
+from schemas.enums import CreditRecordKind, EntityKind, EntityStatus
+from schemas.records import Credit, CreditRecord, Inspection, Penalty, Permit
+
+
+@strawberry.type(description="Administrative division (GB/T 2260).")
+class District:
+    code: str
+    name: str | None
+
+
+@strawberry.type(description="Industry section (GB/T 4754-2017).")
+class Industry:
+    code: str
+    name: str | None
+
+
+@strawberry.type
+class Location:
+    longitude: float
+    latitude: float
+
+
+def _one(department: str | None) -> list[str] | None:
+    return None if department is None else [department]
+
+
+@strawberry.type(
+    description="A market entity (市场主体), keyed by its Unified Social Credit Code. Register "
+    "fields come from market regulation and are null only while it is unavailable."
+)
+class Entity:
+    uscc: str = strawberry.field(description="Unified Social Credit Code (18 characters).")
+    row: strawberry.Private[Row | None]
+
+    @strawberry.field
+    def name(self) -> str | None:
+        return self.row["name"] if self.row else None
+
+    @strawberry.field
+    def kind(self) -> EntityKind | None:
+        return self.row["kind"] if self.row else None
+
+    @strawberry.field
+    def district(self) -> District | None:
+        if not self.row:
+            return None
+        return District(code=self.row["district"], name=DISTRICTS.get(self.row["district"]))
+
+    @strawberry.field
+    def industry(self) -> Industry | None:
+        if not self.row:
+            return None
+        return Industry(code=self.row["industry"], name=INDUSTRIES.get(self.row["industry"]))
+
+    @strawberry.field
+    def address(self) -> str | None:
+        return self.row["address"] if self.row else None
+
+    @strawberry.field
+    def location(self) -> Location | None:
+        if not self.row or self.row["longitude"] is None or self.row["latitude"] is None:
+            return None
+        return Location(longitude=self.row["longitude"], latitude=self.row["latitude"])
+
+    @strawberry.field
+    def registered_on(self) -> date | None:
+        return self.row["registered_on"] if self.row else None
+
+    @strawberry.field
+    def status(self) -> EntityStatus | None:
+        return self.row["status"] if self.row else None
+
+    @strawberry.field(description="Permits from every department (or one), newest first.")
+    async def permits(
+        self,
+        info: strawberry.Info,
+        department: str | None = None,
+        valid_on: Annotated[
+            date | None, strawberry.argument(description="Only permits in force on this date.")
+        ] = None,
+    ) -> list[Permit]:
+        rows = await resolve.entity_records(
+            info.context, self.uscc, "permit", _one(department), info.path.as_list()
+        )
+        rows = resolve.permits_valid_on(rows, valid_on)
+        return [Permit.from_row(r) for r in resolve.sort_records(rows, "valid_from")]
+
+    @strawberry.field(description="Penalties from every department (or one), newest first.")
+    async def penalties(
+        self,
+        info: strawberry.Info,
+        department: str | None = None,
+        since: Annotated[
+            date | None,
+            strawberry.argument(description="Only penalties decided on or after this date."),
+        ] = None,
+    ) -> list[Penalty]:
+        rows = await resolve.entity_records(
+            info.context, self.uscc, "penalty", _one(department), info.path.as_list()
+        )
+        if since is not None:
+            rows = [r for r in rows if r["decided_on"] and r["decided_on"] >= since]
+        return [Penalty.from_row(r) for r in resolve.sort_records(rows, "decided_on")]
+
+    @strawberry.field(description="Inspections recorded by every department (or one).")
+    async def inspections(
+        self, info: strawberry.Info, department: str | None = None
+    ) -> list[Inspection]:
+        rows = await resolve.entity_records(
+            info.context, self.uscc, "inspection", _one(department), info.path.as_list()
+        )
+        return [Inspection.from_row(r) for r in resolve.sort_records(rows, "inspected_on")]
+
+    @strawberry.field(description="Credit records at the public credit platform, newest first.")
+    async def credit_records(
+        self, info: strawberry.Info, kinds: list[CreditRecordKind] | None = None
+    ) -> list[CreditRecord]:
+        rows = await resolve.entity_records(
+            info.context, self.uscc, "credit_record", None, info.path.as_list()
+        )
+        if kinds:
+            wanted = {k.value for k in kinds}
+            rows = [r for r in rows if r["kind"] in wanted]
+        return [CreditRecord.from_row(r) for r in resolve.sort_records(rows, "decided_on")]
+
+    @strawberry.field(description="Credit grade, score and current list memberships.")
+    async def credit(self, info: strawberry.Info) -> Credit | None:
+        path = info.path.as_list()
+        rating = await resolve.credit_rating(info.context, self.uscc, path)
+        records = await resolve.entity_records(info.context, self.uscc, "credit_record", None, path)
+        if rating is None and not records:
+            return None
+        return Credit.build(rating, records)
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None
+
+
+@strawberry.type
+class EntityEdge:
+    cursor: str
+    node: Entity
+
+
+@strawberry.type(description="A page of entities in USCC order (Relay cursor connection).")
+class EntityConnection:
+    edges: list[EntityEdge]
+    page_info: PageInfo
+    query: strawberry.Private[resolve.EntityQuery]
+
+    @strawberry.field(description="Entities matching the filter (null when filtering by grade).")
+    async def total_count(self, info: strawberry.Info) -> int | None:
+        return await resolve.count_entities(info.context, self.query)
+
+    @classmethod
+    def from_page(cls, page: resolve.EntityPage) -> EntityConnection:
+        return cls(
+            edges=[
+                EntityEdge(
+                    cursor=resolve.encode_cursor(r["uscc"]), node=Entity(uscc=r["uscc"], row=r)
+                )
+                for r in page.rows
+            ],
+            page_info=PageInfo(has_next_page=page.has_next, end_cursor=page.end_cursor),
+            query=page.query,
+        )

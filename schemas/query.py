@@ -1,0 +1,66 @@
+"""The read root of the graph."""
+
+from __future__ import annotations
+
+import strawberry
+
+from resolvers import entities as resolve
+from schemas.departments import Department
+from schemas.entity import Entity, EntityConnection
+from schemas.enums import CreditGrade, EntityKind, EntityStatus
+
+
+@strawberry.input(description="Conditions on entities; all given conditions must hold.")
+class EntityFilter:
+    district: list[str] | None = strawberry.field(
+        default=None, description='6-digit division codes, e.g. ["370202"].'
+    )
+    kind: list[EntityKind] | None = None
+    industry: list[str] | None = strawberry.field(
+        default=None, description='GB/T 4754 section letters, e.g. ["H", "R"].'
+    )
+    status: list[EntityStatus] | None = None
+    credit_grade: list[CreditGrade] | None = None
+    name_contains: str | None = strawberry.field(
+        default=None, description="Case-insensitive fragment of the name."
+    )
+
+    def to_query(self) -> resolve.EntityQuery:
+        def values(xs: list | None) -> list[str] | None:
+            return [getattr(x, "value", x) for x in xs] if xs else None
+
+        return resolve.EntityQuery(
+            districts=values(self.district),
+            kinds=values(self.kind),
+            industries=values(self.industry),
+            statuses=values(self.status),
+            grades=values(self.credit_grade),
+            name_contains=self.name_contains or None,
+        )
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(
+        description="One entity by its USCC (lower case accepted). A malformed code or a wrong "
+        "check character is a BAD_USER_INPUT error; null means no such entity is registered."
+    )
+    async def entity(self, info: strawberry.Info, uscc: str) -> Entity | None:
+        found = await resolve.get_entity(info.context, uscc, info.path.as_list())
+        return None if found is None else Entity(uscc=found.uscc, row=found.row)
+
+    @strawberry.field(description="Entities of the register, filtered, in pages (max page size).")
+    async def entities(
+        self,
+        info: strawberry.Info,
+        filter: EntityFilter | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> EntityConnection:
+        query = filter.to_query() if filter else resolve.EntityQuery()
+        page = await resolve.list_entities(info.context, query, first, after)
+        return EntityConnection.from_page(page)
+
+    @strawberry.field(description="The departments the hub reads, with their current health.")
+    def departments(self, info: strawberry.Info) -> list[Department]:
+        return [Department.from_source(s) for s in info.context.registry]

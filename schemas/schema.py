@@ -1,0 +1,36 @@
+"""The assembled schema and the extension that adds partial-result errors to responses."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import strawberry
+from strawberry.schema.config import StrawberryConfig
+from strawberry.extensions import SchemaExtension
+
+from schemas.query import Query
+from schemas.scalars import SCALARS
+
+
+class PartialResults(SchemaExtension):
+    """Departments that failed during execution are reported as errors beside the data
+    that did arrive (the fields themselves answered with what the others returned)."""
+
+    def on_execute(self) -> Iterator[None]:
+        yield
+        ctx = self.execution_context.context
+        result = self.execution_context.result
+        errors = getattr(ctx, "partial_errors", None)
+        if errors and result is not None:
+            result.errors = [*(result.errors or []), *errors]
+
+
+def build_schema() -> strawberry.Schema:
+    return strawberry.Schema(
+        query=Query,
+        extensions=[PartialResults],
+        config=StrawberryConfig(scalar_map=SCALARS),
+    )
+
+
+schema = build_schema()

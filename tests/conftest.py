@@ -1,0 +1,112 @@
+"""Shared fixtures: each test run seeds its own uniquely-named databases and drops them after.
+
+Real PostgreSQL and Redis only: the servers named by DATABASE_URL / REDIS_URL (the `./hub test`
+command starts embedded ones when those are unset).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+
+from adapters.settings import ROOT, Settings, database_dsn, load_departments
+from demo.seed import SeedReport, seed
+from gateway.app import create_app
+
+ADMIN_URL = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+TEST_ENTITIES = 400
+
+
+async def drop_databases(admin_url: str, prefix: str) -> None:
+    conn = await asyncpg.connect(admin_url)
+    try:
+        names = await conn.fetch(
+            "SELECT datname FROM pg_database WHERE starts_with(datname, $1)", prefix
+        )
+        for (name,) in names:
+            await conn.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+            await conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", name
+            )
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+def prefix() -> str:
+    return f"t{uuid.uuid4().hex[:8]}_"
+
+
+@pytest.fixture(scope="session")
+async def seeded(prefix: str) -> AsyncIterator[SeedReport]:
+    try:
+        yield await seed(ADMIN_URL, prefix, TEST_ENTITIES, seed=11)
+    finally:
+        await drop_databases(ADMIN_URL, prefix)
+
+
+def make_settings(prefix: str, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "database_url": ADMIN_URL,
+        "redis_url": REDIS_URL,
+        "db_prefix": prefix,
+        "departments": load_departments(ROOT / "departments.toml", ADMIN_URL, prefix),
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+@pytest.fixture(scope="session")
+def settings(prefix: str, seeded: SeedReport) -> Settings:
+    return make_settings(prefix)
+
+
+class Hub:
+    """The app under test with a client, and direct access to its sources."""
+
+    def __init__(self, app: Any, client: httpx.AsyncClient) -> None:
+        self.app = app
+        self.client = client
+
+    @property
+    def registry(self) -> Any:
+        return self.app.state.registry
+
+    async def gql(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        r = await self.client.post("/graphql", json={"query": query, "variables": variables or {}})
+        assert r.status_code == 200, r.text
+        return r.json()
+
+
+async def start_hub(settings: Settings) -> tuple[Any, Any, httpx.AsyncClient]:
+    app = create_app(settings)
+    lifespan = app.router.lifespan_context(app)
+    await lifespan.__aenter__()
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://hub")
+    return app, lifespan, client
+
+
+@pytest.fixture(scope="session")
+async def hub(settings: Settings) -> AsyncIterator[Hub]:
+    app, lifespan, client = await start_hub(settings)
+    try:
+        yield Hub(app, client)
+    finally:
+        await client.aclose()
+        await lifespan.__aexit__(None, None, None)
+
+
+@pytest.fixture(scope="session")
+def dept_dsn(prefix: str, seeded: SeedReport) -> Any:
+    def dsn(code: str) -> str:
+        return database_dsn(ADMIN_URL, f"{prefix}{code}")
+
+    return dsn
