@@ -10,6 +10,7 @@ import asyncio
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import asyncpg
@@ -121,16 +122,19 @@ class PostgresSource:
         return f" ORDER BY {c.key_expr}" if c.key_expr else ""
 
     # -- running statements ----------------------------------------------------------------
-    async def _fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
+    async def _fetch(
+        self, sql: str, *args: Any, timeout: float | None = None
+    ) -> list[asyncpg.Record]:
         if self._pool is None:
             raise DepartmentUnavailable(self.code, "not opened")
         self.statements += 1
+        limit = timeout or self.timeout
         try:
-            async with asyncio.timeout(self.timeout):
+            async with asyncio.timeout(limit):
                 async with self._pool.acquire() as conn:
                     return await conn.fetch(sql, *args)
         except TimeoutError:
-            raise DepartmentUnavailable(self.code, f"no answer within {self.timeout:g}s") from None
+            raise DepartmentUnavailable(self.code, f"no answer within {limit:g}s") from None
         except asyncio.CancelledError:
             raise
         except Exception as e:  # any source failure is reported, not raised through
@@ -187,6 +191,9 @@ class PostgresSource:
             elif flt.op == "contains":
                 args.append("%" + _escape_like(str(flt.value)) + "%")
                 conds.append(f"{col} ILIKE ${len(args)}")
+            elif flt.op in ("gte", "lte"):
+                args.append(_source_value(fm.transform, flt.value))
+                conds.append(f"{col} {'>=' if flt.op == 'gte' else '<='} ${len(args)}")
             elif flt.op == "prefix":
                 args.append(_escape_like(str(flt.value)) + "%")
                 conds.append(f"{col} LIKE ${len(args)}")
@@ -209,6 +216,34 @@ class PostgresSource:
         sql = f"{c.select}{where} ORDER BY {c.key_expr} LIMIT ${len(args)}"
         return self._rows(c, await self._fetch(sql, *args))
 
+    async def scan(
+        self,
+        kind: str,
+        filters: Sequence[Filter],
+        fields: Sequence[str],
+        timeout: float | None = None,
+    ) -> list[tuple[Any, ...]]:
+        """Selected fields of every matching row, as tuples: the lean read a draw makes over
+        a whole population (a million rows as dicts would cost ten times the memory)."""
+        c = self._compiled[kind]
+        picked = [c.names.index(f) for f in fields]
+        exprs = [
+            c.key_expr
+            if fields[i] == "uscc" and c.record.via_crosswalk
+            else f"t.{sql_ident(c.record.fields[j].column)}"
+            for i, j in enumerate(picked)
+        ]
+        args: list[Any] = []
+        conds = self._filters(c, filters, args)
+        where = f" WHERE {' AND '.join(conds)}" if conds else ""
+        frm = c.select.split(" AS __key ", 1)[1]
+        rows = await self._fetch(f"SELECT {', '.join(exprs)} {frm}{where}", *args, timeout=timeout)
+        convert = [c.convert[j] for j in picked]
+        if len(convert) == 1:
+            f0 = convert[0]
+            return [(f0(r[0]),) for r in rows]
+        return [tuple(f(v) for f, v in zip(convert, r, strict=True)) for r in rows]
+
     async def count(self, kind: str, filters: Sequence[Filter]) -> int:
         c = self._compiled[kind]
         args: list[Any] = []
@@ -223,6 +258,15 @@ class PostgresSource:
         start = time.perf_counter()
         await self._fetch("SELECT 1")
         return time.perf_counter() - start
+
+
+def _source_value(transform: str, value: Any) -> Any:
+    """A unified value in the source's own representation, for range conditions."""
+    if transform == "yyyymmdd":
+        return value.strftime("%Y%m%d")
+    if transform == "yuan":
+        return Decimal(value) / 100
+    return value
 
 
 def _escape_like(s: str) -> str:

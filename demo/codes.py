@@ -61,20 +61,61 @@ PERMIT_STATUS_LABELS: dict[str, tuple[str, ...]] = {
     "fire": ("有效", "暂停使用", "过期", "撤销", "注销"),
 }
 PENALTY_KIND_LABELS: dict[str, tuple[str | None, ...]] = {
-    "market": ("警告", "罚款", "没收违法所得、没收非法财物", "责令停产停业",
-               "暂扣或者吊销许可证、暂扣或者吊销执照", None, "其他行政处罚"),
-    "ecology": ("警告", "罚款", "没收违法所得", "责令停产整治", "吊销许可证", "移送行政拘留", "其他"),
-    "emergency": ("警告", "罚款", "没收违法所得、没收非法开采的矿产品", "责令停产停业整顿",
-                  "吊销有关许可证", "行政拘留", "其他"),
-    "fire": ("警告", "罚款", "没收违法所得", "责令停产停业（停止使用）", "吊销许可", "行政拘留", "其他"),
+    "market": (
+        "警告",
+        "罚款",
+        "没收违法所得、没收非法财物",
+        "责令停产停业",
+        "暂扣或者吊销许可证、暂扣或者吊销执照",
+        None,
+        "其他行政处罚",
+    ),
+    "ecology": (
+        "警告",
+        "罚款",
+        "没收违法所得",
+        "责令停产整治",
+        "吊销许可证",
+        "移送行政拘留",
+        "其他",
+    ),
+    "emergency": (
+        "警告",
+        "罚款",
+        "没收违法所得、没收非法开采的矿产品",
+        "责令停产停业整顿",
+        "吊销有关许可证",
+        "行政拘留",
+        "其他",
+    ),
+    "fire": (
+        "警告",
+        "罚款",
+        "没收违法所得",
+        "责令停产停业（停止使用）",
+        "吊销许可",
+        "行政拘留",
+        "其他",
+    ),
 }
 RESULT_LABELS: dict[str, tuple[str, ...]] = {
-    "market": ("未发现问题", "发现问题已责令改正", "发现问题待后续处理",
-               "通过登记的住所（经营场所）无法联系", "未发现开展本次抽查涉及的经营活动",
-               "不配合检查情节严重"),
+    "market": (
+        "未发现问题",
+        "发现问题已责令改正",
+        "发现问题待后续处理",
+        "通过登记的住所（经营场所）无法联系",
+        "未发现开展本次抽查涉及的经营活动",
+        "不配合检查情节严重",
+    ),
     "ecology": ("未发现问题", "已责令改正", "待后续处理", "无法联系", "未发现经营活动", "拒绝检查"),
-    "emergency": ("检查合格，未发现问题", "发现隐患，已整改完成", "发现问题，待进一步处理",
-                  "通过登记地址无法联系", "未发现检查涉及的经营活动", "拒绝、阻碍检查"),
+    "emergency": (
+        "检查合格，未发现问题",
+        "发现隐患，已整改完成",
+        "发现问题，待进一步处理",
+        "通过登记地址无法联系",
+        "未发现检查涉及的经营活动",
+        "拒绝、阻碍检查",
+    ),
     "fire": ("未发现问题", "已责令改正", "待后续处理", "无法联系", "未发现经营活动", "拒绝检查"),
 }
 
@@ -98,29 +139,59 @@ def code_tables(dept: str) -> list[tuple[str, str | None, tuple[str, ...], list[
     if dept == "market":
         return [
             ("dm_ztlx", None, ("dm", "mc"), list(zip(KIND["market"], KIND_LABELS, strict=True))),
-            ("dm_djzt", None, ("dm", "mc"),
-             list(zip(ENTITY_STATUS, ENTITY_STATUS_LABELS, strict=True))),
-            ("dm_xkzt", None, ("dm", "mc"), _pairs(PERMIT_STATUS["market"],
-                                                   PERMIT_STATUS_LABELS["market"])),
-            ("dm_cfzl", None, ("dm", "mc"), _pairs(PENALTY_KIND["market"],
-                                                   PENALTY_KIND_LABELS["market"])),
+            (
+                "dm_djzt",
+                None,
+                ("dm", "mc"),
+                list(zip(ENTITY_STATUS, ENTITY_STATUS_LABELS, strict=True)),
+            ),
+            (
+                "dm_xkzt",
+                None,
+                ("dm", "mc"),
+                _pairs(PERMIT_STATUS["market"], PERMIT_STATUS_LABELS["market"]),
+            ),
+            (
+                "dm_cfzl",
+                None,
+                ("dm", "mc"),
+                _pairs(PENALTY_KIND["market"], PENALTY_KIND_LABELS["market"]),
+            ),
             ("dm_jcjg", None, ("dm", "mc"), _pairs(RESULT["market"], RESULT_LABELS["market"])),
         ]
     if dept == "ecology":
         return [
-            ("code_licence_state", None, ("code", "label"),
-             _pairs(PERMIT_STATUS["ecology"], PERMIT_STATUS_LABELS["ecology"])),
-            ("code_sanction_type", None, ("code", "label"),
-             _pairs(PENALTY_KIND["ecology"], PENALTY_KIND_LABELS["ecology"])),
-            ("code_check_outcome", None, ("code", "label"),
-             _pairs(RESULT["ecology"], RESULT_LABELS["ecology"])),
+            (
+                "code_licence_state",
+                None,
+                ("code", "label"),
+                _pairs(PERMIT_STATUS["ecology"], PERMIT_STATUS_LABELS["ecology"]),
+            ),
+            (
+                "code_sanction_type",
+                None,
+                ("code", "label"),
+                _pairs(PENALTY_KIND["ecology"], PENALTY_KIND_LABELS["ecology"]),
+            ),
+            (
+                "code_check_outcome",
+                None,
+                ("code", "label"),
+                _pairs(RESULT["ecology"], RESULT_LABELS["ecology"]),
+            ),
         ]
     if dept == "emergency":
-        rows = [("LIC_STATUS", *p) for p in _pairs(PERMIT_STATUS["emergency"],
-                                                   PERMIT_STATUS_LABELS["emergency"])]
-        rows += [("PUN_TYPE", *p) for p in _pairs(PENALTY_KIND["emergency"],
-                                                  PENALTY_KIND_LABELS["emergency"])]
-        rows += [("CHK_RESULT", *p) for p in _pairs(RESULT["emergency"], RESULT_LABELS["emergency"])]
+        rows = [
+            ("LIC_STATUS", *p)
+            for p in _pairs(PERMIT_STATUS["emergency"], PERMIT_STATUS_LABELS["emergency"])
+        ]
+        rows += [
+            ("PUN_TYPE", *p)
+            for p in _pairs(PENALTY_KIND["emergency"], PENALTY_KIND_LABELS["emergency"])
+        ]
+        rows += [
+            ("CHK_RESULT", *p) for p in _pairs(RESULT["emergency"], RESULT_LABELS["emergency"])
+        ]
         return [("t_code", None, ("code_kind", "code", "meaning"), rows)]
     if dept == "culture":
         # The culture system keeps a value per item yet stores the label in its data columns.
@@ -133,10 +204,13 @@ def code_tables(dept: str) -> list[tuple[str, str | None, tuple[str, ...], list[
             rows += [(dict_type, str(i), label) for i, label in enumerate(labels, start=1)]
         return [("dictItem", None, ("dictType", "itemValue", "itemLabel"), rows)]
     if dept == "fire":
-        rows = [("APPROVAL_STATE", *p) for p in _pairs(PERMIT_STATUS["fire"],
-                                                       PERMIT_STATUS_LABELS["fire"])]
-        rows += [("PENALTY_KIND", *p) for p in _pairs(PENALTY_KIND["fire"],
-                                                      PENALTY_KIND_LABELS["fire"])]
+        rows = [
+            ("APPROVAL_STATE", *p)
+            for p in _pairs(PERMIT_STATUS["fire"], PERMIT_STATUS_LABELS["fire"])
+        ]
+        rows += [
+            ("PENALTY_KIND", *p) for p in _pairs(PENALTY_KIND["fire"], PENALTY_KIND_LABELS["fire"])
+        ]
         rows += [("RESULT", *p) for p in _pairs(RESULT["fire"], RESULT_LABELS["fire"])]
         return [("code_list", "fire", ("list_name", "code_num", "code_text"), rows)]
     if dept == "credit":

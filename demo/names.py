@@ -92,8 +92,7 @@ def address(r: random.Random, kind: int, district: int) -> str:
     base = f"山东省青岛市{d.name}{pick(r, d.streets)}{int(rnd() * 399) + 1}号"
     x = rnd()
     if x < 0.35:
-        return (f"{base}{int(rnd() * 30) + 1}号楼{int(rnd() * 28) + 1}"
-                f"{int(rnd() * 4) + 1:02d}室")
+        return f"{base}{int(rnd() * 30) + 1}号楼{int(rnd() * 28) + 1}{int(rnd() * 4) + 1:02d}室"
     if x < 0.55:
         return f"{base}{int(rnd() * 12) + 1}号网点"
     return base

@@ -26,6 +26,7 @@ from demo.catalog import (
     CERT_DIGIT,
     COMMITMENT_PERMITS,
     COMMITMENT_RATE,
+    COOP,
     ENT,
     FINE_WEIGHTS,
     FINES_YUAN,
@@ -41,10 +42,12 @@ from demo.catalog import (
     PENALTY_RATE,
     PENALTY_WEIGHTS,
     REFERENCE_INSPECTORS,
+    REVOCATION_VIOLATION,
     SERIOUS_FINE_WEIGHTS,
     SERIOUS_FINES_YUAN,
     SERIOUS_PENALTY_WEIGHTS,
     SERIOUS_RATE,
+    VIOLATIONS,
     dept_tags,
     violation_choices,
 )
@@ -93,6 +96,19 @@ class Penalty(NamedTuple):
     doc_no: str = ""
 
 
+def violation_text(dept: str, p: Penalty) -> str:
+    return REVOCATION_VIOLATION if p.violation == REVOCATION else VIOLATIONS[dept][p.violation].text
+
+
+def add_years(o: int, years: int) -> int:
+    """Date ordinal o plus whole years (29 February becomes the 28th)."""
+    d = date.fromordinal(o)
+    try:
+        return d.replace(year=d.year + years).toordinal()
+    except ValueError:
+        return d.replace(year=d.year + years, day=28).toordinal()
+
+
 class Inspector(NamedTuple):
     id: str
     name: str
@@ -117,13 +133,22 @@ class Facts:
     commitment: bytearray = field(default_factory=bytearray)  # 0 none, 1 kept, 2 broken
     abnormal: array = field(default_factory=lambda: array("i"))  # listing date, 0 = none
     risk: array = field(default_factory=lambda: array("d"))
-    penalties: dict[str, list[Penalty]] = field(
-        default_factory=lambda: {d: [] for d in INSPECTING}
-    )
+    penalties: dict[str, list[Penalty]] = field(default_factory=lambda: {d: [] for d in INSPECTING})
 
     def extend(self, other: Facts) -> None:
-        for name in ("codes", "district", "industry", "status", "registered", "holds", "permit",
-                     "permit_date", "commitment", "abnormal", "risk"):
+        for name in (
+            "codes",
+            "district",
+            "industry",
+            "status",
+            "registered",
+            "holds",
+            "permit",
+            "permit_date",
+            "commitment",
+            "abnormal",
+            "risk",
+        ):
             getattr(self, name).extend(getattr(other, name))
         for d in INSPECTING:
             self.penalties[d].extend(other.penalties[d])
@@ -169,7 +194,9 @@ def skeleton(seed: int, n: int) -> Skeleton:
     if not 1 <= n <= MAX_ENTITIES:
         raise ValueError(f"entities must be between 1 and {MAX_ENTITIES}")
     r = random.Random(f"{seed}:kinds")
-    counts = [(n * num + den - 1) // den if n >= 100 else n * num // den for num, den in KIND_SHARES]
+    counts = [
+        (n * num + den - 1) // den if n >= 100 else n * num // den for num, den in KIND_SHARES
+    ]
     counts[IND] = n - sum(c for k, c in enumerate(counts) if k != IND)
     kinds = [k for k, c in enumerate(counts) for _ in range(c)]
     r.shuffle(kinds)
@@ -177,16 +204,26 @@ def skeleton(seed: int, n: int) -> Skeleton:
     rich_set = set(rich)
     for i in rich:  # swap an enterprise in, so the kind counts stay exact
         if kinds[i] != ENT:
-            j = next((j % n for j in range(i + 1, i + n)
-                      if kinds[j % n] == ENT and j % n not in rich_set), None)
+            j = next(
+                (
+                    j % n
+                    for j in range(i + 1, i + n)
+                    if kinds[j % n] == ENT and j % n not in rich_set
+                ),
+                None,
+            )
             if j is not None:
                 kinds[i], kinds[j] = kinds[j], kinds[i]
     p = random.Random(f"{seed}:codes")
     params = {  # affine permutations: distinct entities get distinct code bodies
-        "new_a": _coprime(p, 31**6, 31), "new_b": p.randrange(31**6),
-        "old_a": _coprime(p, 10**8, 10), "old_b": p.randrange(10**8),
-        "ind_a": _coprime(p, 10**7, 10), "ind_b": p.randrange(10**7),
-        "reg_a": _coprime(p, 10**7, 10), "reg_b": p.randrange(10**7),
+        "new_a": _coprime(p, 31**6, 31),
+        "new_b": p.randrange(31**6),
+        "old_a": _coprime(p, 10**8, 10),
+        "old_b": p.randrange(10**8),
+        "ind_a": _coprime(p, 10**7, 10),
+        "ind_b": p.randrange(10**7),
+        "reg_a": _coprime(p, 10**7, 10),
+        "reg_b": p.randrange(10**7),
     }
     return Skeleton(seed, n, bytes(kinds), rich, params)
 
@@ -221,18 +258,22 @@ _FINE_CUM = cumulative(FINE_WEIGHTS)
 _SERIOUS_FINE_CUM = cumulative(SERIOUS_FINE_WEIGHTS)
 
 
-def _penaltycumulative(dept: str, weights: tuple[float, ...]) -> tuple[float, ...]:
+def _penalty_cum(dept: str, weights: tuple[float, ...]) -> tuple[float, ...]:
     # A department without a code for a kind (market cannot detain) never imposes it.
-    return cumulative(w if c is not None else 0 for w, c in zip(weights, PENALTY_KIND[dept], strict=True))
+    return cumulative(
+        w if c is not None else 0 for w, c in zip(weights, PENALTY_KIND[dept], strict=True)
+    )
 
 
-_PENALTY_CUM = {d: _penaltycumulative(d, PENALTY_WEIGHTS) for d in INSPECTING}
+_PENALTY_CUM = {d: _penalty_cum(d, PENALTY_WEIGHTS) for d in INSPECTING}
 _VIOLATION_CHOICES = {d: [violation_choices(d, s) for s in SECTIONS] for d in INSPECTING}
-_SERIOUS_CUM = {d: _penaltycumulative(d, SERIOUS_PENALTY_WEIGHTS) for d in INSPECTING}
+_SERIOUS_CUM = {d: _penalty_cum(d, SERIOUS_PENALTY_WEIGHTS) for d in INSPECTING}
 # P(held) per department, section and kind; market holds everyone.
-_HOLD = [[[min(1.0, s * k) for k in HOLD_BY_KIND[d]] for s in HOLD_BY_SECTION[d]]
-         for d in INSPECTING[1:]]
+_HOLD = [
+    [[min(1.0, s * k) for k in HOLD_BY_KIND[d]] for s in HOLD_BY_SECTION[d]] for d in INSPECTING[1:]
+]
 _ABNORMAL_RATE = (0.03, 0.45, 0.35, 0.0)  # by status
+_RICH_PENALTIES = {"market": FINE, "fire": WARNING}
 _YEAR_START = tuple(date(y, 1, 1).toordinal() for y in range(FIRST_YEAR, AS_OF.year + 2))
 
 
@@ -247,18 +288,23 @@ def chunk_facts(sk: Skeleton, c: int) -> Facts:
     for i in range(start, end):
         kind = sk.kind[i]
         is_rich = i in rich
-        district = bisect(_COOP_DISTRICT_CUM if kind == 2 else _DISTRICT_CUM, rnd())
+        district = bisect(_COOP_DISTRICT_CUM if kind == COOP else _DISTRICT_CUM, rnd())
         section = bisect(_INDUSTRY_CUM[kind], rnd())
         year = bisect(_YEAR_CUM, rnd())
-        registered = min(AS_OF_ORD, _YEAR_START[year] + int(
-            rnd() * (_YEAR_START[year + 1] - _YEAR_START[year])))
+        registered = min(
+            AS_OF_ORD, _YEAR_START[year] + int(rnd() * (_YEAR_START[year + 1] - _YEAR_START[year]))
+        )
         status = ACTIVE if registered > AS_OF_ORD - 365 else bisect(_STATUS_CUM, rnd())
         if is_rich:  # a hotel with a KTV: every department has something to say about it
             section, status = _SECTION_H, ACTIVE
             registered = date(2009, 1, 1).toordinal() + int(rnd() * 2500)
         new = registered >= NEW_CODES_FROM.toordinal()
-        code = make(KIND_PREFIX[kind][0], KIND_PREFIX[kind][1], DISTRICTS[district].code,
-                    _body(i, kind, new, params))
+        code = make(
+            KIND_PREFIX[kind][0],
+            KIND_PREFIX[kind][1],
+            DISTRICTS[district].code,
+            _body(i, kind, new, params),
+        )
 
         holds = 1
         for b, table in enumerate(_HOLD, start=1):
@@ -289,11 +335,11 @@ def chunk_facts(sk: Skeleton, c: int) -> Facts:
             if rnd() < PENALTY_RATE[dept] * (3 if stopped else 1):
                 x = rnd()
                 count = 1 if x < 0.85 else 2 if x < 0.97 else 3
-            forced = is_rich and dept in ("market", "fire")
-            for j in range(count + forced):
-                p = _penalty(r, dept, i, kind, section, registered, status,
-                             FINE if forced and j == count and dept == "market" else
-                             WARNING if forced and j == count else None)
+            # the rich entities' guaranteed penalties: a market fine and a fire warning
+            forced = _RICH_PENALTIES.get(dept) if is_rich else None
+            for j in range(count + (forced is not None)):
+                extra = forced if j == count else None
+                p = _penalty(r, dept, i, kind, section, registered, status, extra)
                 if p is not None:
                     f.penalties[dept].append(p)
                     risk += _penalty_risk(p)
@@ -302,7 +348,8 @@ def chunk_facts(sk: Skeleton, c: int) -> Facts:
             decided = lo + int(rnd() * max(1, AS_OF_ORD - lo))
             if decided <= AS_OF_ORD:
                 f.penalties["market"].append(
-                    Penalty(i, decided, False, LICENCE_REVOCATION, 0, REVOCATION))
+                    Penalty(i, decided, False, LICENCE_REVOCATION, 0, REVOCATION)
+                )
 
         abnormal = 0
         if rnd() < _ABNORMAL_RATE[status] and registered < AS_OF_ORD - 365 and not is_rich:
@@ -325,8 +372,16 @@ def chunk_facts(sk: Skeleton, c: int) -> Facts:
     return f
 
 
-def _penalty(r: random.Random, dept: str, i: int, kind: int, section: int, registered: int,
-             status: int, force_kind: int | None) -> Penalty | None:
+def _penalty(
+    r: random.Random,
+    dept: str,
+    i: int,
+    kind: int,
+    section: int,
+    registered: int,
+    status: int,
+    force_kind: int | None,
+) -> Penalty | None:
     rnd = r.random
     lo = max(registered + 30, _PENALTIES_FROM)
     if lo > AS_OF_ORD:
@@ -396,7 +451,7 @@ def _numbered(dept: str, facts: Facts) -> list[Penalty]:
 
 
 # Grade mix of the reference city (A 66% / B 25% / C 8% / D 1.5%) and score bands.
-GRADE_SHARES = (None, 0.25, 0.08, 0.015)
+BCD_SHARES = (0.25, 0.08, 0.015)  # A is the rest
 SCORE_BANDS = ((90, 100), (75, 89), (60, 74), (30, 59))
 
 
@@ -406,7 +461,7 @@ def _grade(plan: Plan) -> None:
     rated = [i for i in range(plan.n) if f.status[i] != DEREGISTERED]
     rated.sort(key=f.risk.__getitem__, reverse=True)
     m = len(rated)
-    sizes = [0, round(m * 0.25), round(m * 0.08), round(m * 0.015)]
+    sizes = [0, *(round(m * share) for share in BCD_SHARES)]
     sizes[0] = m - sum(sizes)
     plan.grade = bytearray([NOT_RATED]) * plan.n
     plan.score = bytearray(plan.n)
@@ -451,14 +506,16 @@ def _inspectors(plan: Plan, dept: str) -> list[Inspector]:
             else:
                 own = tuple(sorted(r.sample(tags, min(len(tags), r.choice((1, 1, 2, 2, 3))))))
                 on_duty = r.random() >= OFF_DUTY_RATE
-            out.append(Inspector(
-                id=f"{INSPECTOR_ID_PREFIX[dept]}{code}{k + 1:04d}",
-                name=person(r),
-                cert=f"鲁{code}{CERT_DIGIT[dept]}{k + 1:05d}",
-                tags=own,
-                district=d,
-                on_duty=on_duty,
-            ))
+            out.append(
+                Inspector(
+                    id=f"{INSPECTOR_ID_PREFIX[dept]}{code}{k + 1:04d}",
+                    name=person(r),
+                    cert=f"鲁{code}{CERT_DIGIT[dept]}{k + 1:05d}",
+                    tags=own,
+                    district=d,
+                    on_duty=on_duty,
+                )
+            )
     return out
 
 

@@ -54,8 +54,10 @@ class SeedReport:
         return {dept: sum(tables.values()) for dept, tables in self.rows.items()}
 
     def format(self) -> str:
-        lines = [f"Seeded {self.entities:,} entities (seed {self.seed}) into "
-                 f"{self.prefix}{{{','.join(self.rows)}}} in {self.elapsed:.1f} s"]
+        lines = [
+            f"Seeded {self.entities:,} entities (seed {self.seed}) into "
+            f"{self.prefix}{{{','.join(self.rows)}}} in {self.elapsed:.1f} s"
+        ]
         for dept, tables in self.rows.items():
             lines.append(f"  {dept:<10} {self.counts[dept]:>12,} rows")
             lines += [f"    {table:<28} {n:>12,}" for table, n in tables.items()]
@@ -67,8 +69,10 @@ class SeedReport:
 def database_name(prefix: str, dept: str) -> str:
     name = f"{prefix}{dept}"
     if not _PREFIX.match(prefix) or len(name) > _MAX_IDENTIFIER:
-        raise ValueError(f"prefix {prefix!r} must be lower-case letters, digits and '_' "
-                         f"and leave room for the department code")
+        raise ValueError(
+            f"prefix {prefix!r} must be lower-case letters, digits and '_' "
+            f"and leave room for the department code"
+        )
     return name
 
 
@@ -76,8 +80,15 @@ def _quote(ident: str) -> str:
     return '"' + ident.replace('"', '""') + '"'
 
 
-async def seed(admin_url: str, prefix: str, entities: int, seed: int = 7, reset: bool = True,
-               *, workers: int | None = None) -> SeedReport:
+async def seed(
+    admin_url: str,
+    prefix: str,
+    entities: int,
+    seed: int = 7,
+    reset: bool = True,
+    *,
+    workers: int | None = None,
+) -> SeedReport:
     """Create (dropping first when reset) and fill `{prefix}{dept}` for every department."""
     started = time.perf_counter()
     names = {dept: database_name(prefix, dept) for dept in DEPARTMENTS}
@@ -112,8 +123,9 @@ async def seed(admin_url: str, prefix: str, entities: int, seed: int = 7, reset:
                     rows[dept][table] = rows[dept].get(table, 0) + n
                 remaining[dept] -= 1
                 if remaining[dept] == 0:  # index and analyse while other departments load
-                    finishing.append(asyncio.create_task(
-                        _finish(admin_url, names[dept], restore[dept])))
+                    finishing.append(
+                        asyncio.create_task(_finish(admin_url, names[dept], restore[dept]))
+                    )
             phases["load"] = time.perf_counter() - t
             await asyncio.gather(*finishing)
         except BaseException:
@@ -123,20 +135,24 @@ async def seed(admin_url: str, prefix: str, entities: int, seed: int = 7, reset:
                 task.cancel()
             raise
     phases["load+index"] = time.perf_counter() - t
-    return SeedReport(prefix, entities, seed, rows, time.perf_counter() - started,
-                      plan.sample_uscc, phases)
+    return SeedReport(
+        prefix, entities, seed, rows, time.perf_counter() - started, plan.sample_uscc, phases
+    )
 
 
 async def drop(admin_url: str, prefix: str) -> None:
     """Drop the six databases of a prefix (those that exist)."""
-    conn = await asyncpg.connect(admin_url)
-    try:
-        await conn.execute("SET synchronous_commit = off")
-        for dept in DEPARTMENTS:
-            name = database_name(prefix, dept)
+    names = [database_name(prefix, dept) for dept in DEPARTMENTS]
+
+    async def drop_one(name: str) -> None:
+        conn = await asyncpg.connect(admin_url)
+        try:
+            await conn.execute("SET synchronous_commit = off")
             await conn.execute(f"DROP DATABASE IF EXISTS {_quote(name)} WITH (FORCE)")
-    finally:
-        await conn.close()
+        finally:
+            await conn.close()
+
+    await asyncio.gather(*(drop_one(name) for name in names))
 
 
 async def _timed(phases: dict[str, float], name: str, work: Any) -> Any:
@@ -177,21 +193,23 @@ SELECT format('SELECT setval(%L, coalesce(max(%I), 0) + 1, false) FROM %I.%I',
 
 
 async def _prepare(admin_url: str, names: dict[str, str], reset: bool) -> dict[str, list[str]]:
+    restore = await asyncio.gather(*(_create(admin_url, names[d], d, reset) for d in DEPARTMENTS))
+    return dict(zip(DEPARTMENTS, restore, strict=True))
+
+
+async def _create(admin_url: str, database: str, dept: str, reset: bool) -> list[str]:
     conn = await asyncpg.connect(admin_url)
     try:
         # Demo data can be seeded again: no need to wait for WAL flushes at each commit.
         await conn.execute("SET synchronous_commit = off")
-        for name in names.values():
-            if reset:
-                await conn.execute(f"DROP DATABASE IF EXISTS {_quote(name)} WITH (FORCE)")
-            elif await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
-                raise RuntimeError(f"database {name} exists; seed with reset to replace it")
-            await conn.execute(
-                f"CREATE DATABASE {_quote(name)} TEMPLATE template0 ENCODING 'UTF8'")
+        if reset:
+            await conn.execute(f"DROP DATABASE IF EXISTS {_quote(database)} WITH (FORCE)")
+        elif await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", database):
+            raise RuntimeError(f"database {database} exists; seed with reset to replace it")
+        await conn.execute(f"CREATE DATABASE {_quote(database)} TEMPLATE template0 ENCODING 'UTF8'")
     finally:
         await conn.close()
-    restore = await asyncio.gather(*(_schema(admin_url, names[d], d) for d in DEPARTMENTS))
-    return dict(zip(DEPARTMENTS, restore, strict=True))
+    return await _schema(admin_url, database, dept)
 
 
 async def _schema(admin_url: str, database: str, dept: str) -> list[str]:
@@ -257,7 +275,8 @@ async def _load(plan: Plan, admin_url: str, database: str, job: Job) -> dict[str
         counts: dict[str, int] = {}
         for load in loads(plan, job):
             status = await conn.copy_records_to_table(
-                load.table, records=load.rows, columns=list(load.columns), schema_name=load.schema)
+                load.table, records=load.rows, columns=list(load.columns), schema_name=load.schema
+            )
             table = f"{load.schema}.{load.table}" if load.schema else load.table
             counts[table] = counts.get(table, 0) + int(status.split()[-1])
         return counts
@@ -270,15 +289,18 @@ async def _load(plan: Plan, admin_url: str, database: str, job: Job) -> dict[str
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m demo.seed", description=__doc__.split("\n")[0])
-    parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL"),
-                        help="PostgreSQL server URL to create the databases from "
-                             "(default: $DATABASE_URL)")
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("DATABASE_URL"),
+        help="PostgreSQL server URL to create the databases from (default: $DATABASE_URL)",
+    )
     parser.add_argument("--prefix", default="jsh_", help="database name prefix (default jsh_)")
     parser.add_argument("--entities", type=int, default=20_000, help="market entities (20000)")
     parser.add_argument("--seed", type=int, default=7, help="random seed (7)")
     parser.add_argument("--workers", type=int, default=None, help="processes (CPU count)")
-    parser.add_argument("--no-reset", action="store_true",
-                        help="fail instead of replacing existing databases")
+    parser.add_argument(
+        "--no-reset", action="store_true", help="fail instead of replacing existing databases"
+    )
     parser.add_argument("--drop", action="store_true", help="drop the prefix's databases and exit")
     args = parser.parse_args(argv)
     if not args.database_url:
@@ -287,8 +309,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         asyncio.run(drop(args.database_url, args.prefix))
         print(f"dropped {args.prefix}{{{','.join(DEPARTMENTS)}}}")
         return 0
-    report = asyncio.run(seed(args.database_url, args.prefix, args.entities, args.seed,
-                              reset=not args.no_reset, workers=args.workers))
+    report = asyncio.run(
+        seed(
+            args.database_url,
+            args.prefix,
+            args.entities,
+            args.seed,
+            reset=not args.no_reset,
+            workers=args.workers,
+        )
+    )
     print(report.format())
     return 0
 

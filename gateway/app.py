@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import asyncpg
 import redis.asyncio as aioredis
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -26,6 +27,7 @@ from gateway import errors, logs
 from resolvers.context import RequestContext
 from resolvers.departments import all_health
 from schemas.schema import schema
+from store.hub import HubStore
 
 log = logging.getLogger("gateway")
 
@@ -40,6 +42,9 @@ class HubGraphQL(GraphQL):
             settings=state.settings,
             request_id=logs.request_id.get(),
             request=request,
+            store=state.store,
+            # Who acts, for the audit chain; signed identities replace this header (issue 4).
+            actor=request.headers.get("x-hub-actor", "anonymous")[:100],
         )
 
     async def process_result(self, request: Any, result: ExecutionResult) -> GraphQLHTTPResponse:
@@ -122,14 +127,23 @@ def create_app(settings: Settings | None = None) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         registry = Registry.from_settings(settings)
         await registry.open()
+        store = HubStore(settings.hub_dsn)
+        try:
+            await store.open(settings.database_url, f"{settings.db_prefix}hub")
+        except (OSError, asyncpg.PostgresError) as e:
+            # Department reads do not need the hub store; commands report it unavailable.
+            log.error("hub store unavailable at start", extra={"reason": type(e).__name__})
+            await store.open()
         app.state.settings = settings
         app.state.registry = registry
+        app.state.store = store
         app.state.redis = aioredis.from_url(settings.redis_url, socket_timeout=1)
         log.info("started", extra={"departments": registry.codes()})
         try:
             yield
         finally:
             await registry.close()
+            await store.close()
             await app.state.redis.aclose()
 
     graphql = HubGraphQL(schema, graphql_ide="graphiql")

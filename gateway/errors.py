@@ -28,10 +28,8 @@ def shape(error: GraphQLError, request_id: str) -> GraphQLError:
             path=error.path,
             extensions={**(error.extensions or {}), "code": code},
         )
-    if (
-        isinstance(original, GraphQLError)
-        or (isinstance(original, ValueError)
-        and error.path is None)
+    if isinstance(original, GraphQLError) or (
+        isinstance(original, ValueError) and error.path is None
     ):
         # Variable coercion and scalar parsing: the client's input was wrong.
         return GraphQLError(

@@ -19,6 +19,9 @@ class RequestContext:
     settings: Settings
     request_id: str = ""
     request: Any = None
+    store: Any = None  # the hub store (store.hub.HubStore)
+    actor: str = "anonymous"
+    store_loaders: Any = None  # made on first use (resolvers.task_queries.StoreLoaders)
     loaders: Loaders = field(init=False)
     partial_errors: list[GraphQLError] = field(default_factory=list)
 

@@ -40,7 +40,7 @@ class EntityFilter:
 
 
 @strawberry.type
-class Query:
+class ReadQuery:
     @strawberry.field(
         description="One entity by its USCC (lower case accepted). A malformed code or a wrong "
         "check character is a BAD_USER_INPUT error; null means no such entity is registered."

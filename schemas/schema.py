@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import strawberry
-from strawberry.schema.config import StrawberryConfig
 from strawberry.extensions import SchemaExtension
+from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import merge_types
 
-from schemas.query import Query
+from schemas.planning_api import Mutation, PlanningQuery
+from schemas.query import ReadQuery
 from schemas.scalars import SCALARS
 
 
@@ -25,9 +27,13 @@ class PartialResults(SchemaExtension):
             result.errors = [*(result.errors or []), *errors]
 
 
+Query = merge_types("Query", (ReadQuery, PlanningQuery))
+
+
 def build_schema() -> strawberry.Schema:
     return strawberry.Schema(
         query=Query,
+        mutation=Mutation,
         extensions=[PartialResults],
         config=StrawberryConfig(scalar_map=SCALARS),
     )

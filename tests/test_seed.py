@@ -79,8 +79,9 @@ async def city() -> AsyncIterator[City]:
 
 
 async def test_six_databases_with_rows(city: City) -> None:
-    rows = await city.fetch("market", "SELECT datname FROM pg_database WHERE starts_with(datname, $1)",
-                            city.prefix)
+    rows = await city.fetch(
+        "market", "SELECT datname FROM pg_database WHERE starts_with(datname, $1)", city.prefix
+    )
     assert {r["datname"] for r in rows} == {f"{city.prefix}{d}" for d in DEPARTMENTS}
     for dept in DEPARTMENTS:
         assert city.first.counts[dept] > 0, dept
@@ -95,10 +96,13 @@ async def test_every_uscc_is_valid_and_registered(city: City) -> None:
     for code in register:
         assert not parse(code).legacy
     keyed = {
-        "ecology": "SELECT credit_code FROM discharge_licence UNION SELECT credit_code FROM env_sanction",
+        "ecology": "SELECT credit_code FROM discharge_licence"
+        " UNION SELECT credit_code FROM env_sanction",
         "emergency": "SELECT uscc FROM reg_no_map",
-        "culture": 'SELECT "creditCode" FROM "businessPermit" UNION SELECT "creditCode" FROM "adminPenalty"',
-        "fire": "SELECT org_uscc FROM fire.safety_approval UNION SELECT org_uscc FROM fire.inspection",
+        "culture": 'SELECT "creditCode" FROM "businessPermit"'
+        ' UNION SELECT "creditCode" FROM "adminPenalty"',
+        "fire": "SELECT org_uscc FROM fire.safety_approval"
+        " UNION SELECT org_uscc FROM fire.inspection",
         "credit": "SELECT uscc FROM credit_rating UNION SELECT uscc FROM credit_record",
     }
     for dept, sql in keyed.items():
@@ -116,25 +120,34 @@ async def test_same_seed_same_rows(city: City) -> None:
 
 
 async def test_emergency_keys_resolve_through_the_crosswalk(city: City) -> None:
-    unmapped = await city.fetch("emergency", """
+    unmapped = await city.fetch(
+        "emergency",
+        """
         SELECT reg_no FROM safety_licence UNION SELECT reg_no FROM punishment
         UNION SELECT reg_no FROM safety_check UNION SELECT reg_no FROM staff_avoidance
-        EXCEPT SELECT reg_no FROM reg_no_map""")
+        EXCEPT SELECT reg_no FROM reg_no_map""",
+    )
     assert unmapped == []
     map_rows = await city.fetch("emergency", "SELECT reg_no FROM reg_no_map")
     assert all(len(r[0]) == 15 and r[0].isdigit() for r in map_rows)
-    without_records = await city.fetch("emergency", """
+    without_records = await city.fetch(
+        "emergency",
+        """
         SELECT reg_no FROM reg_no_map EXCEPT
         (SELECT reg_no FROM safety_licence UNION SELECT reg_no FROM punishment
-         UNION SELECT reg_no FROM safety_check)""")
+         UNION SELECT reg_no FROM safety_check)""",
+    )
     assert 0 < len(without_records) < len(map_rows) / 2  # a few stale crosswalk entries
 
 
 async def test_ecology_dates_are_yyyymmdd(city: City) -> None:
-    rows = await city.fetch("ecology", """
+    rows = await city.fetch(
+        "ecology",
+        """
         SELECT issue_ymd FROM discharge_licence UNION ALL
         SELECT expire_ymd FROM discharge_licence WHERE expire_ymd IS NOT NULL UNION ALL
-        SELECT decided_ymd FROM env_sanction UNION ALL SELECT check_ymd FROM site_check""")
+        SELECT decided_ymd FROM env_sanction UNION ALL SELECT check_ymd FROM site_check""",
+    )
     assert rows
     for (ymd,) in rows:
         assert datetime.strptime(ymd, "%Y%m%d").strftime("%Y%m%d") == ymd
@@ -147,8 +160,11 @@ async def test_sample_entity_is_known_everywhere(city: City) -> None:
     permits = {
         "market": ("SELECT count(*) FROM xzxk WHERE tyshxydm = $1", u),
         "ecology": ("SELECT count(*) FROM discharge_licence WHERE credit_code = $1", u),
-        "emergency": ("SELECT count(*) FROM safety_licence s JOIN reg_no_map m USING (reg_no)"
-                      " WHERE m.uscc = $1", u),
+        "emergency": (
+            "SELECT count(*) FROM safety_licence s JOIN reg_no_map m USING (reg_no)"
+            " WHERE m.uscc = $1",
+            u,
+        ),
         "culture": ('SELECT count(*) FROM "businessPermit" WHERE "creditCode" = $1', u),
         "fire": ("SELECT count(*) FROM fire.safety_approval WHERE org_uscc = $1", u),
     }
@@ -159,35 +175,46 @@ async def test_sample_entity_is_known_everywhere(city: City) -> None:
         "market": "SELECT count(*) FROM xzcf WHERE tyshxydm = $1",
         "ecology": "SELECT count(*) FROM env_sanction WHERE credit_code = $1",
         "emergency": "SELECT count(*) FROM punishment p JOIN reg_no_map m USING (reg_no)"
-                     " WHERE m.uscc = $1",
+        " WHERE m.uscc = $1",
         "culture": 'SELECT count(*) FROM "adminPenalty" WHERE "creditCode" = $1',
         "fire": "SELECT count(*) FROM fire.penalty_case WHERE org_uscc = $1",
     }
     punished = [d for d, sql in penalties.items() if (await city.fetch(d, sql, u))[0][0]]
     assert len(punished) >= 2
-    records = await city.fetch("credit", "SELECT type_code, source_dept FROM credit_record"
-                                         " WHERE uscc = $1", u)
+    records = await city.fetch(
+        "credit", "SELECT type_code, source_dept FROM credit_record WHERE uscc = $1", u
+    )
     assert {"CF01", "CN01"} <= {r["type_code"] for r in records}
     assert set(punished) <= {r["source_dept"] for r in records if r["type_code"] == "CF01"}
 
 
 async def test_penalties_are_published_by_the_credit_platform(city: City) -> None:
-    published = await city.fetch("credit", "SELECT source_dept, count(*) FROM credit_record"
-                                           " WHERE type_code = 'CF01' GROUP BY 1")
+    published = await city.fetch(
+        "credit",
+        "SELECT source_dept, count(*) FROM credit_record WHERE type_code = 'CF01' GROUP BY 1",
+    )
     assert {r[0]: r[1] for r in published} == {
         dept: city.first.rows[dept][table]
-        for dept, table in (("market", "xzcf"), ("ecology", "env_sanction"),
-                            ("emergency", "punishment"), ("culture", "adminPenalty"),
-                            ("fire", "fire.penalty_case"))
+        for dept, table in (
+            ("market", "xzcf"),
+            ("ecology", "env_sanction"),
+            ("emergency", "punishment"),
+            ("culture", "adminPenalty"),
+            ("fire", "fire.penalty_case"),
+        )
         if city.first.rows[dept][table]
     }
-    repairs = await city.fetch("credit", """
+    repairs = await city.fetch(
+        "credit",
+        """
         SELECT o.type_code, o.withdrawn_on = r.decided_on AS consistent
           FROM credit_record r JOIN credit_record o ON o.record_id = r.ref_record_id
-         WHERE r.type_code = 'XF01'""")
+         WHERE r.type_code = 'XF01'""",
+    )
     assert all(r["type_code"] == "CF01" and r["consistent"] for r in repairs)
-    grades = await city.fetch("credit", "SELECT grade, min(score), max(score) FROM credit_rating"
-                                        " GROUP BY 1")
+    grades = await city.fetch(
+        "credit", "SELECT grade, min(score), max(score) FROM credit_rating GROUP BY 1"
+    )
     bands = {"A": (90, 100), "B": (75, 89), "C": (60, 74), "D": (0, 59)}
     for grade, lo, hi in grades:
         assert bands[grade][0] <= lo <= hi <= bands[grade][1]
@@ -196,7 +223,7 @@ async def test_penalties_are_published_by_the_credit_platform(city: City) -> Non
 async def test_code_values_are_those_the_mappings_translate(city: City) -> None:
     """Every coded column holds only values the adapters' mapping file knows (CODES.md)."""
     checked = 0
-    for dept in INSPECTING + ("credit",):
+    for dept in (*INSPECTING, "credit"):
         mapping = tomllib.loads((MAPPINGS / f"{dept}.toml").read_text(encoding="utf-8"))
         for record in mapping["records"].values():
             for spec in record["fields"].values():
@@ -205,8 +232,11 @@ async def test_code_values_are_those_the_mappings_translate(city: City) -> None:
                 known = set(mapping["codes"][spec["codes"]])
                 table, column = _ident(record["table"]), _ident(spec["column"])
                 if spec.get("type") in ("list", "csv"):
-                    values = f"unnest({column})" if spec["type"] == "list" else (
-                        f"regexp_split_to_table({column}, ',')")
+                    values = (
+                        f"unnest({column})"
+                        if spec["type"] == "list"
+                        else (f"regexp_split_to_table({column}, ',')")
+                    )
                 else:
                     values = column
                 rows = await city.fetch(dept, f"SELECT DISTINCT ({values})::text FROM {table}")
@@ -221,6 +251,7 @@ def _ident(name: str) -> str:
     parts = []
     for part in name.split("."):
         assert part.replace("_", "").isalnum(), part
-        parts.append('"' + (part if part not in (part.lower(), part.upper()) else part.lower())
-                     + '"')
+        parts.append(
+            '"' + (part if part not in (part.lower(), part.upper()) else part.lower()) + '"'
+        )
     return ".".join(parts)

@@ -25,12 +25,14 @@ CREATE TABLE task (
 );
 CREATE INDEX task_status ON task (status, created_at DESC, id);
 
--- The frozen population of a draw, compressed, so that verify-draw can recompute it.
+-- What a draw was computed from (population, items, inspector pool), frozen and compressed,
+-- so that verify-draw can recompute the draw from it and the revealed seed.
 CREATE TABLE task_population (
     task_id    uuid PRIMARY KEY REFERENCES task(id),
     entities   integer NOT NULL,
-    sha256     text NOT NULL,
-    data       bytea NOT NULL                  -- zlib of JSON lines
+    drawn_on   date NOT NULL,
+    sha256     text NOT NULL,                  -- of the uncompressed snapshot
+    data       bytea NOT NULL                  -- zlib of the JSON snapshot
 );
 
 CREATE TABLE visit (
@@ -59,6 +61,8 @@ CREATE TABLE assignment (
     role         text NOT NULL,
     wider_pool   boolean NOT NULL,
     rank         text NOT NULL,
+    seat         integer NOT NULL,             -- n-th seat of its department: fixes its ranking
+    origin       text NOT NULL CHECK (origin IN ('DRAW', 'SUBSTITUTION')),
     assigned_at  timestamptz NOT NULL DEFAULT now(),
     replaced_at  timestamptz,                  -- the original stays; substitution closes it
     replaced_by  bigint REFERENCES assignment(id),

@@ -1,0 +1,175 @@
+"""What the joint-task commands share: one unit of work with idempotency, stable errors,
+and the task's plan and snapshot in and out of stored form."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from datetime import date
+from typing import Any, TypeVar
+
+import asyncpg
+
+from adapters.errors import DepartmentUnavailable
+from domain.vocabulary import CreditGrade, EntityKind
+from planning.checklist import ChecklistItem
+from planning.entity_draw import Candidate, CapPolicy, SamplingPlan
+from planning.inspector_pool import Inspector
+from resolvers.context import RequestContext
+from resolvers.errors import ApiError, bad_input
+from store import idempotency
+from store.hub import StoreUnavailable
+
+T = TypeVar("T")
+
+NOT_FOUND = "NOT_FOUND"
+INVALID_STATE = "INVALID_STATE"
+ALREADY_DRAWN = "ALREADY_DRAWN"
+KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
+TEAM_SHORTFALL = "TEAM_SHORTFALL"
+
+
+def parse_id(value: str, what: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        raise bad_input(f"{value!r} is not a {what} id", "INVALID_ID") from None
+
+
+def not_found(what: str, ident: Any) -> ApiError:
+    return ApiError(f"no {what} {ident}", NOT_FOUND)
+
+
+async def run_command(
+    ctx: RequestContext,
+    operation: str,
+    key: str | None,
+    payload: Any,
+    work: Callable[[asyncpg.Connection], Awaitable[dict[str, Any]]],
+) -> dict[str, Any]:
+    """Run `work` in one transaction. With a key, a retry returns the first answer (a dict
+    of ids) and a different input under the same key is refused; nothing half-written."""
+    if key is not None and not key.strip():
+        raise bad_input("idempotencyKey must not be empty", "INVALID_IDEMPOTENCY_KEY")
+    try:
+        async with ctx.store.transaction() as conn:
+            if key is not None:
+                stored = await idempotency.lookup(conn, key, operation, payload)
+                if stored is not None:
+                    return stored
+            answer = await work(conn)
+            if key is not None:
+                await idempotency.remember(conn, key, operation, payload, answer)
+            return answer
+    except idempotency.KeyReused as e:
+        raise ApiError(str(e), KEY_REUSED, idempotencyKey=e.key) from None
+    except DepartmentUnavailable as e:
+        raise ApiError(f"{e}; nothing was changed", e.code, department=e.department) from None
+    except StoreUnavailable as e:
+        raise ApiError(f"{e}; nothing was changed", StoreUnavailable.code) from None
+    except (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError) as e:
+        raise ApiError(
+            f"the hub store is unavailable ({type(e).__name__}); nothing was changed",
+            StoreUnavailable.code,
+        ) from None
+
+
+@asynccontextmanager
+async def reading(ctx: RequestContext) -> AsyncIterator[asyncpg.Pool]:
+    try:
+        yield ctx.store.pool
+    except (StoreUnavailable, OSError, asyncpg.PostgresConnectionError) as e:
+        raise ApiError(
+            f"the hub store is unavailable ({type(e).__name__})", StoreUnavailable.code
+        ) from None
+
+
+# -- plans ---------------------------------------------------------------------------------
+def plan_to_data(plan: SamplingPlan) -> dict[str, Any]:
+    return {
+        "ratioByGrade": {g.value: str(r) for g, r in plan.ratio_by_grade.items()},
+        "floor": plan.floor,
+        "cap": plan.cap,
+        "exclusionDays": plan.exclusion_days,
+        "abnormalMultiplier": str(plan.abnormal_multiplier),
+        "alwaysIncludeAbnormal": plan.always_include_abnormal,
+        "capPolicy": plan.cap_policy.value,
+    }
+
+
+def plan_from_data(data: dict[str, Any]) -> SamplingPlan:
+    from fractions import Fraction
+
+    return SamplingPlan(
+        ratio_by_grade={CreditGrade(g): Fraction(r) for g, r in data["ratioByGrade"].items()},
+        floor=data["floor"],
+        cap=data["cap"],
+        exclusion_days=data["exclusionDays"],
+        abnormal_multiplier=Fraction(data["abnormalMultiplier"]),
+        always_include_abnormal=data["alwaysIncludeAbnormal"],
+        cap_policy=CapPolicy(data["capPolicy"]),
+    )
+
+
+# -- the snapshot a draw is computed from ---------------------------------------------------
+def candidate_to_data(c: Candidate) -> list[Any]:
+    return [
+        c.uscc,
+        c.grade.value,
+        c.status_active,
+        c.last_inspected.isoformat() if c.last_inspected else None,
+        c.abnormal,
+    ]
+
+
+def candidate_from_data(d: list[Any]) -> Candidate:
+    return Candidate(
+        d[0], CreditGrade(d[1]), d[2], date.fromisoformat(d[3]) if d[3] else None, d[4]
+    )
+
+
+def item_to_data(i: ChecklistItem) -> dict[str, Any]:
+    return {
+        "department": i.department,
+        "code": i.code,
+        "name": i.name,
+        "legalBasis": i.legal_basis,
+        "kinds": sorted(k.value for k in i.kinds),
+        "industries": sorted(i.industries),
+        "standardCode": i.standard_code,
+        "delegable": i.delegable,
+        "tags": sorted(i.tags),
+    }
+
+
+def item_from_data(d: dict[str, Any]) -> ChecklistItem:
+    return ChecklistItem(
+        d["department"],
+        d["code"],
+        d["name"],
+        d["legalBasis"],
+        frozenset(EntityKind(k) for k in d["kinds"]),
+        frozenset(d["industries"]),
+        d["standardCode"],
+        d["delegable"],
+        frozenset(d["tags"]),
+    )
+
+
+def inspector_to_data(i: Inspector) -> list[Any]:
+    # Names and certificates are not needed to replay a draw: the snapshot keeps ids only.
+    return [i.id, i.department, sorted(i.tags), i.district, i.available, sorted(i.conflicts)]
+
+
+def inspector_from_data(d: list[Any]) -> Inspector:
+    return Inspector(
+        id=d[0],
+        department=d[1],
+        name="",
+        certificate="",
+        tags=frozenset(d[2]),
+        district=d[3],
+        available=d[4],
+        conflicts=frozenset(d[5]),
+    )

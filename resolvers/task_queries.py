@@ -1,0 +1,191 @@
+"""Reads of joint tasks: tasks, visits with their teams and results (batched per request),
+the merged-form preview, the public's published results, the audit trail."""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+import asyncpg
+from strawberry.dataloader import DataLoader
+
+from adapters.errors import DepartmentUnavailable
+from domain.vocabulary import EntityKind
+from planning.checklist import MergedChecklist, merge_checklist
+from resolvers import draw_inputs
+from resolvers.context import RequestContext
+from resolvers.entities import check_departments, normalize_uscc
+from resolvers.errors import ApiError, bad_input
+from resolvers.task_common import not_found, parse_id, reading
+from store import audit
+from store import tasks as store
+
+MAX_PAGE = 100
+
+
+class StoreLoaders:
+    """Per-request batching of hub-store lookups by visit id (team, history, result,
+    publication): a page of visits costs one statement per kind."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        async def team(ids: Sequence[uuid.UUID]) -> list[list[asyncpg.Record]]:
+            return _group(ids, await store.assignments_of(pool, ids, current_only=True))
+
+        async def history(ids: Sequence[uuid.UUID]) -> list[list[asyncpg.Record]]:
+            return _group(ids, await store.assignments_of(pool, ids, current_only=False))
+
+        async def result(ids: Sequence[uuid.UUID]) -> list[asyncpg.Record | None]:
+            found = await store.latest_results(pool, ids)
+            return [found.get(i) for i in ids]
+
+        async def publication(ids: Sequence[uuid.UUID]) -> list[asyncpg.Record | None]:
+            rows = await pool.fetch("SELECT * FROM publication WHERE visit_id = ANY($1)", list(ids))
+            found = {r["visit_id"]: r for r in rows}
+            return [found.get(i) for i in ids]
+
+        self.team = DataLoader(load_fn=team)
+        self.history = DataLoader(load_fn=history)
+        self.result = DataLoader(load_fn=result)
+        self.publication = DataLoader(load_fn=publication)
+
+
+def _group(ids: Sequence[uuid.UUID], rows: list[asyncpg.Record]) -> list[list[asyncpg.Record]]:
+    by: dict[uuid.UUID, list[asyncpg.Record]] = {i: [] for i in ids}
+    for r in rows:
+        by[r["visit_id"]].append(r)
+    return [by[i] for i in ids]
+
+
+def store_loaders(ctx: RequestContext) -> StoreLoaders:
+    if ctx.store_loaders is None:
+        ctx.store_loaders = StoreLoaders(ctx.store.pool)
+    return ctx.store_loaders
+
+
+async def task(ctx: RequestContext, ref: str) -> asyncpg.Record | None:
+    async with reading(ctx) as pool:
+        return await store.get_task(pool, parse_id(ref, "task"))
+
+
+def _cursor(created_at: Any, ident: uuid.UUID) -> str:
+    return base64.urlsafe_b64encode(f"task:{created_at.isoformat()}|{ident}".encode()).decode()
+
+
+def _uncursor(cursor: str) -> tuple[Any, uuid.UUID]:
+    from datetime import datetime
+
+    try:
+        raw = base64.urlsafe_b64decode(cursor.encode()).decode()
+        at, ident = raw.removeprefix("task:").split("|")
+        return datetime.fromisoformat(at), uuid.UUID(ident)
+    except (ValueError, UnicodeDecodeError):
+        raise bad_input(
+            f"{cursor!r} is not a cursor of this connection", "INVALID_CURSOR"
+        ) from None
+
+
+async def tasks(
+    ctx: RequestContext, statuses: Sequence[str] | None, first: int, after: str | None
+) -> tuple[list[asyncpg.Record], bool, str | None]:
+    if not 0 <= first <= MAX_PAGE:
+        raise bad_input(
+            f"first must be between 0 and {MAX_PAGE}", "PAGE_SIZE_EXCEEDED", max=MAX_PAGE
+        )
+    async with reading(ctx) as pool:
+        rows = await store.list_tasks(
+            pool, statuses, _uncursor(after) if after else None, first + 1
+        )
+    page = rows[:first]
+    end = _cursor(page[-1]["created_at"], page[-1]["id"]) if page else None
+    return page, len(rows) > first, end
+
+
+async def task_visits(
+    ctx: RequestContext, task_id: uuid.UUID, states: Sequence[str] | None, first: int, offset: int
+) -> list[asyncpg.Record]:
+    if not 0 <= first <= MAX_PAGE or offset < 0:
+        raise bad_input(
+            f"first must be between 0 and {MAX_PAGE}, offset >= 0",
+            "PAGE_SIZE_EXCEEDED",
+            max=MAX_PAGE,
+        )
+    async with reading(ctx) as pool:
+        return await store.visits_of(pool, task_id, states, first, offset)
+
+
+async def visit_counts(ctx: RequestContext, task_id: uuid.UUID) -> dict[str, int]:
+    async with reading(ctx) as pool:
+        return await store.visit_counts(pool, task_id)
+
+
+async def visit(ctx: RequestContext, ref: str) -> asyncpg.Record:
+    async with reading(ctx) as pool:
+        row = await store.get_visit(pool, parse_id(ref, "visit"))
+    if row is None:
+        raise not_found("visit", ref)
+    return row
+
+
+async def preview(
+    ctx: RequestContext, departments: Sequence[str], uscc: str
+) -> tuple[dict[str, Any], MergedChecklist]:
+    """The merged form for one entity before any task exists."""
+    code = normalize_uscc(ctx, uscc)
+    wanted = check_departments(ctx, departments) or []
+    if not wanted:
+        raise bad_input("name at least one department", "TOO_FEW_DEPARTMENTS")
+    try:
+        rows = await ctx.loaders.records(ctx.registry.register().code, "entity").load(code)
+        items = await draw_inputs.checklist_items(ctx.registry, wanted)
+    except DepartmentUnavailable as e:
+        raise ApiError(str(e), e.code, department=e.department) from None
+    if not rows:
+        raise not_found("entity", code)
+    entity = rows[0]
+    return entity, merge_checklist(EntityKind(entity["kind"]), entity["industry"], items)
+
+
+async def published_results(
+    ctx: RequestContext, uscc: str | None, task_ref: str | None, first: int, after: str | None
+) -> tuple[list[asyncpg.Record], bool, str | None]:
+    if not 0 <= first <= MAX_PAGE:
+        raise bad_input(
+            f"first must be between 0 and {MAX_PAGE}", "PAGE_SIZE_EXCEEDED", max=MAX_PAGE
+        )
+    code = normalize_uscc(ctx, uscc) if uscc else None
+    task_id = parse_id(task_ref, "task") if task_ref else None
+    position = None
+    if after:
+        try:
+            raw = base64.urlsafe_b64decode(after.encode()).decode().removeprefix("pub:")
+            day, ident = raw.split("|")
+            position = (date.fromisoformat(day), uuid.UUID(ident))
+        except (ValueError, UnicodeDecodeError):
+            raise bad_input(
+                f"{after!r} is not a cursor of this connection", "INVALID_CURSOR"
+            ) from None
+    async with reading(ctx) as pool:
+        rows = await store.published(pool, code, task_id, position, first + 1)
+    page = rows[:first]
+    end = None
+    if page:
+        last = page[-1]
+        end = base64.urlsafe_b64encode(
+            f"pub:{last['published_on'].isoformat()}|{last['visit_id']}".encode()
+        ).decode()
+    return page, len(rows) > first, end
+
+
+async def audit_trail(
+    ctx: RequestContext, ref: str
+) -> tuple[list[asyncpg.Record], audit.ChainCheck]:
+    task_id = parse_id(ref, "task")
+    async with reading(ctx) as pool:
+        if await store.get_task(pool, task_id) is None:
+            raise not_found("task", task_id)
+        rows = await audit.trail(pool, task_id)
+        check = await audit.verify(pool, task_id)
+    return rows, check

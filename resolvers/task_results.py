@@ -1,0 +1,353 @@
+"""Results of joint visits: entry, review, publication, and credit feedback.
+
+"Whoever inspects, enters and publishes": a visit's result is entered once for the joint form,
+reviewed, and on publication becomes one public record per visit and a credit record at the
+credit platform (through the transactional outbox, so a platform outage loses nothing).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import asyncpg
+import orjson
+
+from adapters.credit_writer import NewCreditRecord, apply_credit
+from adapters.errors import DepartmentUnavailable
+from domain.vocabulary import CreditGrade, InspectionResult
+from planning.credit import ApprovedResult, apply_result
+from planning.deadlines import is_late, publication_deadline
+from planning.forms import form_from_data
+from planning.publication import InspectionRecord, public_record
+from planning.results import (
+    EntryOutcome,
+    InvalidTransition,
+    Outcome,
+    ResultState,
+    route_outcomes,
+    transition,
+)
+from resolvers.context import RequestContext
+from resolvers.errors import ApiError, bad_input
+from resolvers.task_common import INVALID_STATE, not_found, parse_id, run_command
+from store import audit
+from store import tasks as store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class EntryInput:
+    key: str
+    outcome: str
+    note: str = ""
+
+
+def outcomes_of(entries: Sequence[dict[str, Any]]) -> dict[str, EntryOutcome]:
+    return {e["key"]: EntryOutcome(Outcome(e["outcome"]), e.get("note") or "") for e in entries}
+
+
+async def record_result(
+    ctx: RequestContext,
+    visit_ref: str,
+    category: str,
+    entries: Sequence[EntryInput],
+    concluded_on: date,
+    key: str | None,
+) -> uuid.UUID:
+    visit_id = parse_id(visit_ref, "visit")
+    if concluded_on > date.today():
+        raise bad_input("concludedOn is in the future", "INVALID_DATE")
+    data = [{"key": e.key, "outcome": e.outcome, "note": e.note} for e in entries]
+    if len({e.key for e in entries}) != len(entries):
+        raise bad_input("an entry of the form is given twice", "DUPLICATE_ENTRY")
+    payload = {
+        "visitId": str(visit_id),
+        "category": category,
+        "entries": data,
+        "concludedOn": concluded_on.isoformat(),
+    }
+
+    async def work(conn: asyncpg.Connection) -> dict[str, Any]:
+        visit = await store.get_visit(conn, visit_id)
+        if visit is None:
+            raise not_found("visit", visit_id)
+        task = await store.lock_task(conn, visit["task_id"])
+        visit = await store.lock_visit(conn, visit_id)
+        if task["status"] != "DRAWN":
+            raise ApiError(
+                f"task is {task['status']}: results are entered on a drawn task", INVALID_STATE
+            )
+        try:
+            transition(ResultState(visit["state"]), ResultState.PENDING_REVIEW)
+        except (InvalidTransition, ValueError) as e:
+            raise ApiError(str(e), INVALID_STATE, state=visit["state"]) from None
+        form = form_from_data(orjson.loads(visit["form"]))
+        try:
+            route_outcomes(form, outcomes_of(data))
+        except ValueError as e:
+            raise bad_input(str(e), "RESULT_DOES_NOT_MATCH_FORM") from None
+        version = await store.insert_result(conn, visit_id, category, data, concluded_on, ctx.actor)
+        await audit.append(
+            conn,
+            task["id"],
+            ctx.actor,
+            "RESULT_ENTERED",
+            {
+                "visit": str(visit_id),
+                "uscc": visit["uscc"].strip(),
+                "version": version,
+                "category": category,
+                "nonCompliant": sum(1 for e in data if e["outcome"] == Outcome.NON_COMPLIANT),
+            },
+        )
+        return {"visitId": str(visit_id)}
+
+    await run_command(ctx, "recordVisitResult", key, payload, work)
+    return visit_id
+
+
+async def review_result(
+    ctx: RequestContext, visit_ref: str, approve: bool, comment: str, key: str | None
+) -> uuid.UUID:
+    visit_id = parse_id(visit_ref, "visit")
+    if not approve and not comment.strip():
+        raise bad_input("returning a result for correction needs a comment", "COMMENT_REQUIRED")
+    payload = {"visitId": str(visit_id), "approve": approve, "comment": comment}
+
+    async def work(conn: asyncpg.Connection) -> dict[str, Any]:
+        visit = await store.get_visit(conn, visit_id)
+        if visit is None:
+            raise not_found("visit", visit_id)
+        task = await store.lock_task(conn, visit["task_id"])
+        visit = await store.lock_visit(conn, visit_id)
+        target = ResultState.APPROVED if approve else ResultState.RETURNED
+        try:
+            transition(ResultState(visit["state"]), target)
+        except (InvalidTransition, ValueError) as e:
+            raise ApiError(str(e), INVALID_STATE, state=visit["state"]) from None
+        latest = await store.latest_result(conn, visit_id)
+        await store.review_result(conn, visit_id, latest["version"], approve, comment, ctx.actor)
+        await audit.append(
+            conn,
+            task["id"],
+            ctx.actor,
+            target.value,
+            {
+                "visit": str(visit_id),
+                "version": latest["version"],
+                "comment": comment,
+            },
+        )
+        return {"visitId": str(visit_id)}
+
+    await run_command(ctx, "reviewVisitResult", key, payload, work)
+    return visit_id
+
+
+async def publish_results(
+    ctx: RequestContext,
+    task_ref: str,
+    close_unfinished: bool,
+    reason: str | None,
+    key: str | None,
+) -> uuid.UUID:
+    task_id = parse_id(task_ref, "task")
+    if close_unfinished and not (reason or "").strip():
+        raise bad_input("closing a task with unfinished visits needs a reason", "REASON_REQUIRED")
+    payload = {"taskId": str(task_id), "closeUnfinished": close_unfinished, "reason": reason}
+
+    async def work(conn: asyncpg.Connection) -> dict[str, Any]:
+        task = await store.lock_task(conn, task_id)
+        if task is None:
+            raise not_found("task", task_id)
+        if task["status"] != "DRAWN":
+            raise ApiError(
+                f"task is {task['status']}: only a drawn task is published",
+                INVALID_STATE,
+                status=task["status"],
+            )
+        visits = await store.visits_of(conn, task_id)
+        unfinished = [v for v in visits if v["state"] != "APPROVED"]
+        if unfinished and not close_unfinished:
+            raise ApiError(
+                f"{len(unfinished)} visit(s) lack an approved result; approve them or close "
+                "the task with the rest marked (closeUnfinished)",
+                "RESULTS_INCOMPLETE",
+                pending=len(unfinished),
+            )
+        if unfinished:
+            await conn.execute(
+                "UPDATE visit SET state = 'CLOSED_UNFINISHED' WHERE id = ANY($1)",
+                [v["id"] for v in unfinished],
+            )
+        approved = [v for v in visits if v["state"] == "APPROVED"]
+        results = await store.latest_results(conn, [v["id"] for v in approved])
+        today = date.today()
+        publications, outbox, late = [], [], 0
+        for v in approved:
+            r = results[v["id"]]
+            form = form_from_data(orjson.loads(v["form"]))
+            departments = form.departments
+            deadline = publication_deadline(r["concluded_on"])
+            was_late = is_late(today, deadline)
+            late += was_late
+            record = public_record(
+                InspectionRecord(
+                    task_id=str(task_id),
+                    task_name=task["title"],
+                    uscc=v["uscc"].strip(),
+                    entity_name=v["entity_name"] or "",
+                    departments=departments,
+                    concluded_on=r["concluded_on"],
+                    category=InspectionResult(r["category"]),
+                    state=ResultState.APPROVED,
+                ),
+                today,
+            )
+            public = {
+                "taskId": record.task_id,
+                "taskTitle": record.task_name,
+                "uscc": record.uscc,
+                "entityName": record.entity_name,
+                "departments": list(record.departments),
+                "concludedOn": record.concluded_on.isoformat(),
+                "publishedOn": record.published_on.isoformat(),
+                "category": record.category.value,
+            }
+            publications.append(
+                (
+                    v["id"],
+                    task_id,
+                    record.uscc,
+                    today,
+                    deadline,
+                    was_late,
+                    orjson.dumps(public).decode(),
+                )
+            )
+            outbox.append(
+                (
+                    v["id"],
+                    record.uscc,
+                    orjson.dumps(
+                        {
+                            "taskId": str(task_id),
+                            "uscc": record.uscc,
+                            "departments": list(departments),
+                            "concludedOn": r["concluded_on"].isoformat(),
+                            "decidedOn": today.isoformat(),
+                            "category": r["category"],
+                            "entries": orjson.loads(r["entries"]),
+                        }
+                    ).decode(),
+                )
+            )
+        if publications:
+            await store.insert_publications(conn, publications)
+            await store.queue_credit(conn, outbox)
+        await conn.execute(
+            "UPDATE task SET status = 'PUBLISHED', closed_at = now(), close_reason = $2"
+            " WHERE id = $1",
+            task_id,
+            reason if unfinished else None,
+        )
+        await audit.append(
+            conn,
+            task_id,
+            ctx.actor,
+            "PUBLISHED",
+            {
+                "published": len(publications),
+                "late": late,
+                "closedUnfinished": len(unfinished),
+                "reason": reason if unfinished else None,
+            },
+        )
+        return {"taskId": str(task_id)}
+
+    await run_command(ctx, "publishTaskResults", key, payload, work)
+    await deliver_credit(ctx)
+    return task_id
+
+
+async def deliver_credit(ctx: RequestContext) -> int:
+    """Push pending credit feedback to the credit platform; what fails stays pending for the
+    next delivery. Returns how many results were delivered."""
+    platforms = ctx.registry.holding("credit_rating")
+    if not platforms:
+        return 0
+    platform = platforms[0]
+    delivered = 0
+    async with ctx.store.transaction() as conn:
+        pending = await store.pending_credit(conn)
+        done = []
+        for row in pending:
+            payload = orjson.loads(row["payload"])
+            try:
+                await apply_credit(
+                    platform,
+                    payload["uscc"],
+                    _record_id(row["id"], 0),
+                    _updater(row["id"], payload),
+                )
+            except DepartmentUnavailable as e:
+                log.warning("credit feedback pending", extra={"reason": e.reason}, exc_info=e)
+                break
+            done.append(row["id"])
+            delivered += 1
+        if done:
+            await store.mark_delivered(conn, done)
+    return delivered
+
+
+def _record_id(outbox_id: uuid.UUID, n: int) -> int:
+    """A stable positive bigint per (result, n-th record), so redelivery inserts nothing."""
+    return (int.from_bytes(outbox_id.bytes[:8], "big") & (2**60 - 1)) * 4 + n
+
+
+def _updater(outbox_id: uuid.UUID, payload: dict[str, Any]) -> Any:
+    result = ApprovedResult(
+        uscc=payload["uscc"],
+        task_id=payload["taskId"],
+        departments=tuple(payload["departments"]),
+        concluded_on=date.fromisoformat(payload["concludedOn"]),
+        decided_on=date.fromisoformat(payload["decidedOn"]),
+        category=InspectionResult(payload["category"]),
+        outcomes=outcomes_of(payload["entries"]),
+    )
+
+    def update(score: int | None, grade: str | None) -> tuple[int, str, list[NewCreditRecord]]:
+        new = apply_result(
+            score if score is not None else 100,
+            CreditGrade(grade) if grade else CreditGrade.A,
+            result,
+        )
+        records = [
+            NewCreditRecord(
+                id=_record_id(outbox_id, n),
+                uscc=r.uscc,
+                kind=r.kind.value,
+                title=r.summary,
+                source_department="hub:" + ",".join(r.departments),
+                decided_on=r.recorded_on,
+                deduction=r.deduction,
+            )
+            for n, r in enumerate(new.records)
+        ]
+        return new.score, new.grade.value, records
+
+    return update
+
+
+def department_view(
+    visit_form: dict[str, Any], entries: Sequence[dict[str, Any]], department: str
+) -> list[Any]:
+    """One department's own items' outcomes, under its own codes and legal bases."""
+    routed = route_outcomes(form_from_data(visit_form), outcomes_of(entries))
+    return list(routed.get(department, ()))

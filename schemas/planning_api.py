@@ -1,0 +1,360 @@
+"""The planning part of the graph: joint tasks to read, and the commands that change them."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any
+
+import orjson
+import strawberry
+from strawberry.scalars import JSON
+
+from planning.entity_draw import SamplingPlan
+from resolvers import task_commands, task_queries, task_results
+from resolvers.entities import EntityQuery
+from resolvers.errors import bad_input
+from schemas.entity import Entity, PageInfo
+from schemas.enums import CreditGrade, InspectionResult
+from schemas.query import EntityFilter
+from schemas.tasks import (
+    JointInspectionTask,
+    JointVisit,
+    MergedForm,
+    Outcome,
+    TaskStatus,
+)
+
+
+# -- inputs ------------------------------------------------------------------------------------
+@strawberry.input
+class GradeRatioInput:
+    grade: CreditGrade
+    ratio: float = strawberry.field(description="Share of the grade's population, 0 to 1.")
+
+
+@strawberry.input(description="Ratio per credit grade, a floor and a cap, the exclusion window.")
+class SamplingPlanInput:
+    ratios: list[GradeRatioInput]
+    floor: int = strawberry.field(default=0, description="Minimum entities drawn in total.")
+    cap: int | None = strawberry.field(default=None, description="Maximum entities in total.")
+    exclusion_days: int | None = strawberry.field(
+        default=None, description="Leave out entities inspected within this many days."
+    )
+    abnormal_multiplier: float = strawberry.field(
+        default=2.0, description="Ratio multiplier for entities on the abnormal or serious list."
+    )
+    always_include_abnormal: bool = False
+
+    def to_plan(self) -> SamplingPlan:
+        try:
+            return SamplingPlan(
+                ratio_by_grade={r.grade: r.ratio for r in self.ratios},
+                floor=self.floor,
+                cap=self.cap,
+                exclusion_days=self.exclusion_days,
+                abnormal_multiplier=self.abnormal_multiplier,
+                always_include_abnormal=self.always_include_abnormal,
+            )
+        except ValueError as e:  # the plan's own rules (ratio in [0, 1], cap >= floor, …)
+            reason = "INVALID_RATIO" if "ratio" in str(e) else "INVALID_PLAN"
+            raise bad_input(str(e), reason) from None
+
+
+@strawberry.input
+class CreateJointInspectionTaskInput:
+    title: str
+    lead_department: str
+    departments: list[str] = strawberry.field(description="Participating departments.")
+    scope: EntityFilter | None = None
+    plan: SamplingPlanInput
+    team_size: int = 2
+    window_start: date
+    window_end: date
+    idempotency_key: str
+
+
+@strawberry.input
+class EntryOutcomeInput:
+    key: str = strawberry.field(description="The form entry's key.")
+    outcome: Outcome
+    note: str = ""
+
+
+@strawberry.input
+class RecordVisitResultInput:
+    visit_id: strawberry.ID
+    category: InspectionResult
+    entries: list[EntryOutcomeInput]
+    concluded_on: date
+    idempotency_key: str | None = None
+
+
+# -- reads -----------------------------------------------------------------------------------
+@strawberry.type(description="The merged form for an entity before any task exists.")
+class ChecklistPreview:
+    entity: Entity
+    form: MergedForm
+    separate_visits: int = strawberry.field(
+        description="Visits the departments would make alone (one per department with items)."
+    )
+    joint_visits: int
+
+
+@strawberry.type(description="A published inspection result: what the public may see.")
+class PublishedResult:
+    uscc: str
+    entity_name: str
+    task_id: strawberry.ID
+    task_title: str
+    departments: list[str]
+    concluded_on: date
+    published_on: date
+    category: InspectionResult
+
+
+@strawberry.type
+class PublishedResultEdge:
+    cursor: str
+    node: PublishedResult
+
+
+@strawberry.type
+class PublishedResultConnection:
+    edges: list[PublishedResultEdge]
+    page_info: PageInfo
+
+
+@strawberry.type
+class JointInspectionTaskConnection:
+    nodes: list[JointInspectionTask]
+    page_info: PageInfo
+
+
+@strawberry.type
+class AuditEntry:
+    seq: int
+    at: datetime
+    actor: str
+    action: str
+    detail: JSON
+    prev_hash: str
+    hash: str
+
+
+@strawberry.type(description="Whether the audit chain is intact; names the first broken link.")
+class ChainVerification:
+    ok: bool
+    entries: int
+    first_broken_seq: int | None
+    reason: str | None
+
+
+@strawberry.type
+class AuditTrail:
+    entries: list[AuditEntry]
+    verification: ChainVerification
+
+
+def _published(row: Any) -> PublishedResult:
+    r = orjson.loads(row["record"])
+    return PublishedResult(
+        uscc=r["uscc"],
+        entity_name=r["entityName"],
+        task_id=strawberry.ID(r["taskId"]),
+        task_title=r["taskTitle"],
+        departments=r["departments"],
+        concluded_on=date.fromisoformat(r["concludedOn"]),
+        published_on=date.fromisoformat(r["publishedOn"]),
+        category=InspectionResult(r["category"]),
+    )
+
+
+@strawberry.type
+class PlanningQuery:
+    @strawberry.field
+    async def joint_inspection_task(
+        self, info: strawberry.Info, id: strawberry.ID
+    ) -> JointInspectionTask | None:
+        row = await task_queries.task(info.context, id)
+        return None if row is None else JointInspectionTask.from_row(row)
+
+    @strawberry.field(description="Tasks, newest first.")
+    async def joint_inspection_tasks(
+        self,
+        info: strawberry.Info,
+        status: list[TaskStatus] | None = None,
+        first: int = 20,
+        after: str | None = None,
+    ) -> JointInspectionTaskConnection:
+        rows, more, end = await task_queries.tasks(
+            info.context, [s.value for s in status] if status else None, first, after
+        )
+        return JointInspectionTaskConnection(
+            nodes=[JointInspectionTask.from_row(r) for r in rows],
+            page_info=PageInfo(has_next_page=more, end_cursor=end),
+        )
+
+    @strawberry.field(description="One visit of a task.")
+    async def joint_visit(self, info: strawberry.Info, id: strawberry.ID) -> JointVisit:
+        return JointVisit.from_row(await task_queries.visit(info.context, id))
+
+    @strawberry.field(description="The merged form of the named departments for one entity.")
+    async def checklist_preview(
+        self, info: strawberry.Info, departments: list[str], uscc: str
+    ) -> ChecklistPreview:
+        entity, form = await task_queries.preview(info.context, departments, uscc)
+        return ChecklistPreview(
+            entity=Entity(uscc=entity["uscc"], row=entity),
+            form=MergedForm.build(form),
+            separate_visits=len(form.departments),
+            joint_visits=1 if form.entries else 0,
+        )
+
+    @strawberry.field(description="Published inspection results (public: no inspector data).")
+    async def published_results(
+        self,
+        info: strawberry.Info,
+        uscc: str | None = None,
+        task_id: strawberry.ID | None = None,
+        first: int = 20,
+        after: str | None = None,
+    ) -> PublishedResultConnection:
+        rows, more, end = await task_queries.published_results(
+            info.context, uscc, task_id, first, after
+        )
+        edges = [PublishedResultEdge(cursor=end or "", node=_published(r)) for r in rows]
+        return PublishedResultConnection(
+            edges=edges, page_info=PageInfo(has_next_page=more, end_cursor=end)
+        )
+
+    @strawberry.field(
+        description="Every state change of a task, hash-chained, and whether the chain is intact."
+    )
+    async def audit_trail(self, info: strawberry.Info, task_id: strawberry.ID) -> AuditTrail:
+        rows, check = await task_queries.audit_trail(info.context, task_id)
+        return AuditTrail(
+            entries=[
+                AuditEntry(
+                    seq=r["seq"],
+                    at=r["at"],
+                    actor=r["actor"],
+                    action=r["action"],
+                    detail=orjson.loads(r["detail"]),
+                    prev_hash=r["prev_hash"],
+                    hash=r["hash"],
+                )
+                for r in rows
+            ],
+            verification=ChainVerification(
+                ok=check.ok,
+                entries=check.entries,
+                first_broken_seq=check.first_broken_seq,
+                reason=check.reason,
+            ),
+        )
+
+
+async def _task(info: strawberry.Info, task_id: Any) -> JointInspectionTask:
+    row = await task_queries.task(info.context, str(task_id))
+    return JointInspectionTask.from_row(row)
+
+
+async def _visit(info: strawberry.Info, visit_id: Any) -> JointVisit:
+    return JointVisit.from_row(await task_queries.visit(info.context, str(visit_id)))
+
+
+Key = Annotated[
+    str | None,
+    strawberry.argument(description="Retrying with the same key returns the first answer."),
+]
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(description="Store a DRAFT task and a commitment to its secret seed.")
+    async def create_joint_inspection_task(
+        self, info: strawberry.Info, input: CreateJointInspectionTaskInput
+    ) -> JointInspectionTask:
+        scope = input.scope.to_query() if input.scope else EntityQuery()
+        task_id = await task_commands.create_task(
+            info.context,
+            task_commands.TaskInput(
+                title=input.title,
+                lead_department=input.lead_department,
+                departments=input.departments,
+                scope=scope,
+                plan=input.plan.to_plan(),
+                team_size=input.team_size,
+                window_start=input.window_start,
+                window_end=input.window_end,
+                idempotency_key=input.idempotency_key,
+            ),
+        )
+        return await _task(info, task_id)
+
+    @strawberry.mutation(description="Draw entities and teams, freeze them, reveal the seed.")
+    async def draw_joint_inspection(
+        self, info: strawberry.Info, task_id: strawberry.ID, idempotency_key: Key = None
+    ) -> JointInspectionTask:
+        await task_commands.draw_task(info.context, task_id, idempotency_key)
+        return await _task(info, task_id)
+
+    @strawberry.mutation(description="Replace an inspector who cannot go, with the reason.")
+    async def substitute_inspector(
+        self,
+        info: strawberry.Info,
+        visit_id: strawberry.ID,
+        inspector_id: str,
+        reason: str,
+        idempotency_key: Key = None,
+    ) -> JointVisit:
+        await task_commands.substitute_inspector(
+            info.context, visit_id, inspector_id, reason, idempotency_key
+        )
+        return await _visit(info, visit_id)
+
+    @strawberry.mutation(
+        description="Enter a visit's result: an outcome per form entry and "
+        "the result category; it then waits for review."
+    )
+    async def record_visit_result(
+        self, info: strawberry.Info, input: RecordVisitResultInput
+    ) -> JointVisit:
+        await task_results.record_result(
+            info.context,
+            input.visit_id,
+            input.category.value,
+            [task_results.EntryInput(e.key, e.outcome.value, e.note) for e in input.entries],
+            input.concluded_on,
+            input.idempotency_key,
+        )
+        return await _visit(info, input.visit_id)
+
+    @strawberry.mutation(description="Approve a result, or return it for correction.")
+    async def review_visit_result(
+        self,
+        info: strawberry.Info,
+        visit_id: strawberry.ID,
+        approve: bool,
+        comment: str = "",
+        idempotency_key: Key = None,
+    ) -> JointVisit:
+        await task_results.review_result(info.context, visit_id, approve, comment, idempotency_key)
+        return await _visit(info, visit_id)
+
+    @strawberry.mutation(
+        description="Publish approved results (refused while any visit lacks "
+        "one, unless closeUnfinished marks the rest) and feed them to credit."
+    )
+    async def publish_task_results(
+        self,
+        info: strawberry.Info,
+        task_id: strawberry.ID,
+        close_unfinished: bool = False,
+        reason: str | None = None,
+        idempotency_key: Key = None,
+    ) -> JointInspectionTask:
+        await task_results.publish_results(
+            info.context, task_id, close_unfinished, reason, idempotency_key
+        )
+        return await _task(info, task_id)
