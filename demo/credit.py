@@ -131,8 +131,9 @@ def records(plan: Plan) -> tuple[list[tuple], Iterator[Row]]:
             if not (repaired < end and repaired <= AS_OF_ORD and r.random() < REPAIR_RATE):
                 recs.add(p.decided, p.idx, "CF01", title, dept, end, deduction=deduction)
                 continue
-            k = recs.add(p.decided, p.idx, "CF01", title, dept, end, withdrawn=repaired,
-                         deduction=deduction)  # fmt: skip
+            k = recs.add(
+                p.decided, p.idx, "CF01", title, dept, end, withdrawn=repaired, deduction=deduction
+            )
             recs.add(repaired, p.idx, "XF01", f"信用修复：{title}", "credit", ref=k)
 
     for i in range(plan.n):

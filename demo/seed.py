@@ -29,7 +29,7 @@ from typing import Any, TypeVar
 import asyncpg
 
 from demo.codes import DEPARTMENTS
-from demo.plan import Facts, Plan, Skeleton, assemble, chunk_facts, skeleton
+from demo.plan import MAX_ENTITIES, Facts, Plan, Skeleton, assemble, chunk_facts, skeleton
 from demo.render import Job, jobs, loads
 
 DDL_DIR = Path(__file__).parent / "departments"
@@ -135,6 +135,7 @@ async def seed(
                 task.cancel()
             raise
     phases["load+index"] = time.perf_counter() - t
+    rows = {dept: dict(sorted(tables.items())) for dept, tables in rows.items()}
     return SeedReport(
         prefix, entities, seed, rows, time.perf_counter() - started, plan.sample_uscc, phases
     )
@@ -193,6 +194,17 @@ SELECT format('SELECT setval(%L, coalesce(max(%I), 0) + 1, false) FROM %I.%I',
 
 
 async def _prepare(admin_url: str, names: dict[str, str], reset: bool) -> dict[str, list[str]]:
+    if not reset:
+        conn = await asyncpg.connect(admin_url)
+        try:
+            existing = await conn.fetch(
+                "SELECT datname FROM pg_database WHERE datname = ANY($1)", list(names.values())
+            )
+        finally:
+            await conn.close()
+        if existing:
+            taken = ", ".join(sorted(r["datname"] for r in existing))
+            raise RuntimeError(f"databases exist ({taken}); seed with reset to replace them")
     restore = await asyncio.gather(*(_create(admin_url, names[d], d, reset) for d in DEPARTMENTS))
     return dict(zip(DEPARTMENTS, restore, strict=True))
 
@@ -204,8 +216,6 @@ async def _create(admin_url: str, database: str, dept: str, reset: bool) -> list
         await conn.execute("SET synchronous_commit = off")
         if reset:
             await conn.execute(f"DROP DATABASE IF EXISTS {_quote(database)} WITH (FORCE)")
-        elif await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", database):
-            raise RuntimeError(f"database {database} exists; seed with reset to replace it")
         await conn.execute(f"CREATE DATABASE {_quote(database)} TEMPLATE template0 ENCODING 'UTF8'")
     finally:
         await conn.close()
@@ -305,20 +315,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not args.database_url:
         parser.error("no server: pass --database-url or set DATABASE_URL")
+    try:
+        database_name(args.prefix, "emergency")
+    except ValueError as e:
+        parser.error(str(e))
+    if not 1 <= args.entities <= MAX_ENTITIES:
+        parser.error(f"--entities must be between 1 and {MAX_ENTITIES:,}")
     if args.drop:
         asyncio.run(drop(args.database_url, args.prefix))
         print(f"dropped {args.prefix}{{{','.join(DEPARTMENTS)}}}")
         return 0
-    report = asyncio.run(
-        seed(
-            args.database_url,
-            args.prefix,
-            args.entities,
-            args.seed,
-            reset=not args.no_reset,
-            workers=args.workers,
+    try:
+        report = asyncio.run(
+            seed(
+                args.database_url,
+                args.prefix,
+                args.entities,
+                args.seed,
+                reset=not args.no_reset,
+                workers=args.workers,
+            )
         )
-    )
+    except RuntimeError as e:  # the databases exist and --no-reset was given
+        parser.exit(1, f"error: {e}\n")
     print(report.format())
     return 0
 

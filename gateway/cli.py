@@ -4,14 +4,24 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import os
 import sys
+import uuid
+from typing import Any
 
 import asyncpg
+import orjson
 import uvicorn
 
 from adapters import settings as settings_mod
+from adapters.registry import Registry
 from gateway import logs
+from resolvers.context import RequestContext
+from resolvers.task_results import deliver_credit
+from resolvers.task_verify import verify_draw
+from store import audit
+from store.hub import HubStore
 
 EXAMPLE = """{{
   entity(uscc: "{uscc}") {{
@@ -97,6 +107,68 @@ def demo(host: str, port: int, workers: int, entities: int, seed: int, reseed: b
     serve(host, port, workers)
 
 
+async def _with_store(work: Any) -> Any:
+    settings = settings_mod.from_env()
+    store = HubStore(settings.hub_dsn)
+    await store.open(settings.database_url, f"{settings.db_prefix}hub")
+    try:
+        return await work(settings, store)
+    finally:
+        await store.close()
+
+
+async def _migrate(settings: settings_mod.Settings, store: HubStore) -> int:
+    print(f"hub store {settings.db_prefix}hub is at the latest migration")
+    return 0
+
+
+def _task_id(value: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        sys.exit(f"{value!r} is not a task id")
+
+
+async def _verify_draw(task: str) -> int:
+    async def work(settings: settings_mod.Settings, store: HubStore) -> int:
+        check = await verify_draw(store.pool, _task_id(task))
+        print(orjson.dumps(dataclasses.asdict(check), option=orjson.OPT_INDENT_2).decode())
+        print(
+            "MATCH: the draw recomputes from the revealed seed and the frozen population"
+            if check.ok
+            else "MISMATCH: " + "; ".join(check.problems)
+        )
+        return 0 if check.ok else 1
+
+    return await _with_store(work)
+
+
+async def _verify_audit(task: str) -> int:
+    async def work(settings: settings_mod.Settings, store: HubStore) -> int:
+        check = await audit.verify(store.pool, _task_id(task))
+        if check.ok:
+            print(f"OK: {check.entries} entries, chain intact")
+            return 0
+        print(f"BROKEN at entry {check.first_broken_seq}: {check.reason}")
+        return 1
+
+    return await _with_store(work)
+
+
+async def _deliver_credit() -> int:
+    async def work(settings: settings_mod.Settings, store: HubStore) -> int:
+        registry = Registry.from_settings(settings)
+        await registry.open()
+        try:
+            ctx = RequestContext(registry=registry, settings=settings, store=store)
+            print(f"delivered {await deliver_credit(ctx)} result(s) to the credit platform")
+        finally:
+            await registry.close()
+        return 0
+
+    return await _with_store(work)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="hub", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -112,6 +184,12 @@ def main(argv: list[str] | None = None) -> None:
     p = sub.add_parser("seed", help="(re)create and fill the demo department databases")
     p.add_argument("--entities", type=int, default=20_000)
     p.add_argument("--seed", type=int, default=7)
+    sub.add_parser("migrate", help="create the hub store and apply pending migrations")
+    p = sub.add_parser("verify-draw", help="recompute a task's draw from its revealed seed")
+    p.add_argument("task")
+    p = sub.add_parser("verify-audit", help="check a task's audit chain, name the first break")
+    p.add_argument("task")
+    sub.add_parser("deliver-credit", help="push pending credit feedback to the credit platform")
     args = parser.parse_args(argv)
 
     if args.command == "serve":
@@ -121,6 +199,14 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "seed":
         sample = asyncio.run(_prepare_demo(args.entities, args.seed, reseed=True))
         print(f"seeded; sample entity {sample}")
+    elif args.command == "migrate":
+        sys.exit(asyncio.run(_with_store(_migrate)))
+    elif args.command == "verify-draw":
+        sys.exit(asyncio.run(_verify_draw(args.task)))
+    elif args.command == "verify-audit":
+        sys.exit(asyncio.run(_verify_audit(args.task)))
+    elif args.command == "deliver-credit":
+        sys.exit(asyncio.run(_deliver_credit()))
 
 
 if __name__ == "__main__":

@@ -46,7 +46,8 @@ from resolvers.task_common import (
     inspector_from_data,
     inspector_to_data,
     item_to_data,
-    not_found,
+    lock_task,
+    lock_visit,
     parse_id,
     plan_from_data,
     plan_to_data,
@@ -177,9 +178,7 @@ async def draw_task(ctx: RequestContext, task_ref: str, key: str | None) -> uuid
     task_id = parse_id(task_ref, "task")
 
     async def work(conn: asyncpg.Connection) -> dict[str, Any]:
-        task = await store.lock_task(conn, task_id)
-        if task is None:
-            raise not_found("task", task_id)
+        task = await lock_task(conn, task_id)
         if task["status"] != "DRAFT":
             raise ApiError(
                 f"task {task_id} was drawn already; a draw is made once",
@@ -350,11 +349,7 @@ async def substitute_inspector(
     payload = {"visitId": str(visit_id), "inspectorId": inspector_id, "reason": reason}
 
     async def work(conn: asyncpg.Connection) -> dict[str, Any]:
-        visit = await store.get_visit(conn, visit_id)
-        if visit is None:
-            raise not_found("visit", visit_id)
-        task = await store.lock_task(conn, visit["task_id"])
-        visit = await store.lock_visit(conn, visit_id)
+        task, visit = await lock_visit(conn, visit_id)
         if task["status"] != "DRAWN" or visit["state"] != "NOT_ENTERED":
             raise ApiError(
                 "inspectors can be substituted only before the visit's result is "

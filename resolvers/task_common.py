@@ -19,6 +19,7 @@ from planning.inspector_pool import Inspector
 from resolvers.context import RequestContext
 from resolvers.errors import ApiError, bad_input
 from store import idempotency
+from store import tasks as store
 from store.hub import StoreUnavailable
 
 T = TypeVar("T")
@@ -73,6 +74,22 @@ async def run_command(
             f"the hub store is unavailable ({type(e).__name__}); nothing was changed",
             StoreUnavailable.code,
         ) from None
+
+
+async def lock_visit(conn: asyncpg.Connection, visit_id: uuid.UUID) -> tuple[Any, Any]:
+    """The visit and its task, both locked (task first, the order every command takes)."""
+    visit = await store.get_visit(conn, visit_id)
+    if visit is None:
+        raise not_found("visit", visit_id)
+    task = await store.lock_task(conn, visit["task_id"])
+    return task, await store.lock_visit(conn, visit_id)
+
+
+async def lock_task(conn: asyncpg.Connection, task_id: uuid.UUID) -> Any:
+    task = await store.lock_task(conn, task_id)
+    if task is None:
+        raise not_found("task", task_id)
+    return task
 
 
 @asynccontextmanager

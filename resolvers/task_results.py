@@ -34,7 +34,13 @@ from planning.results import (
 )
 from resolvers.context import RequestContext
 from resolvers.errors import ApiError, bad_input
-from resolvers.task_common import INVALID_STATE, not_found, parse_id, run_command
+from resolvers.task_common import (
+    INVALID_STATE,
+    lock_task,
+    lock_visit,
+    parse_id,
+    run_command,
+)
 from store import audit
 from store import tasks as store
 
@@ -74,11 +80,7 @@ async def record_result(
     }
 
     async def work(conn: asyncpg.Connection) -> dict[str, Any]:
-        visit = await store.get_visit(conn, visit_id)
-        if visit is None:
-            raise not_found("visit", visit_id)
-        task = await store.lock_task(conn, visit["task_id"])
-        visit = await store.lock_visit(conn, visit_id)
+        task, visit = await lock_visit(conn, visit_id)
         if task["status"] != "DRAWN":
             raise ApiError(
                 f"task is {task['status']}: results are entered on a drawn task", INVALID_STATE
@@ -121,11 +123,7 @@ async def review_result(
     payload = {"visitId": str(visit_id), "approve": approve, "comment": comment}
 
     async def work(conn: asyncpg.Connection) -> dict[str, Any]:
-        visit = await store.get_visit(conn, visit_id)
-        if visit is None:
-            raise not_found("visit", visit_id)
-        task = await store.lock_task(conn, visit["task_id"])
-        visit = await store.lock_visit(conn, visit_id)
+        task, visit = await lock_visit(conn, visit_id)
         target = ResultState.APPROVED if approve else ResultState.RETURNED
         try:
             transition(ResultState(visit["state"]), target)
@@ -163,9 +161,7 @@ async def publish_results(
     payload = {"taskId": str(task_id), "closeUnfinished": close_unfinished, "reason": reason}
 
     async def work(conn: asyncpg.Connection) -> dict[str, Any]:
-        task = await store.lock_task(conn, task_id)
-        if task is None:
-            raise not_found("task", task_id)
+        task = await lock_task(conn, task_id)
         if task["status"] != "DRAWN":
             raise ApiError(
                 f"task is {task['status']}: only a drawn task is published",

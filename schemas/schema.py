@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
@@ -30,8 +32,20 @@ class PartialResults(SchemaExtension):
 Query = merge_types("Query", (ReadQuery, PlanningQuery))
 
 
+class HubSchema(strawberry.Schema):
+    def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
+        """Expected errors (a stable code) are answers, not faults: log only the rest."""
+        unexpected = [
+            e
+            for e in errors
+            if not (e.extensions or {}).get("code") and e.original_error is not None
+        ]
+        if unexpected:
+            super().process_errors(unexpected, execution_context)
+
+
 def build_schema() -> strawberry.Schema:
-    return strawberry.Schema(
+    return HubSchema(
         query=Query,
         mutation=Mutation,
         extensions=[PartialResults],
