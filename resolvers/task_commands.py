@@ -8,7 +8,10 @@ the first answer.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import logging
 import secrets
+import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -42,7 +45,7 @@ from resolvers.task_common import (
     ALREADY_DRAWN,
     INVALID_STATE,
     TEAM_SHORTFALL,
-    candidate_to_data,
+    candidates_to_data,
     inspector_from_data,
     inspector_to_data,
     item_to_data,
@@ -57,6 +60,20 @@ from store import audit
 from store import tasks as store
 
 MAX_TITLE = 200
+log = logging.getLogger(__name__)
+
+
+class Phases:
+    """Seconds spent in each phase of a draw, for the log (where a large draw spends time)."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def mark(self, name: str) -> None:
+        now = time.perf_counter()
+        self.seconds[name] = round(now - self._last, 3)
+        self._last = now
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,6 +218,7 @@ async def _draw(ctx: RequestContext, conn: asyncpg.Connection, task: asyncpg.Rec
     seed = bytes(task["seed"])
     today = date.today()
 
+    phases = Phases()
     items = await draw_inputs.checklist_items(registry, departments)
     recent_hub = (
         await store.recently_concluded(conn, today - timedelta(days=plan.exclusion_days))
@@ -221,18 +239,32 @@ async def _draw(ctx: RequestContext, conn: asyncpg.Connection, task: asyncpg.Rec
         pop = draw_inputs.Population(
             [c for c in pop.candidates if c.grade in wanted], pop.out_of_scope_items
         )
+    phases.mark("population")
     entity_draw = draw_entities(pop.candidates, plan, seed, today)
+    phases.mark("entity_draw")
     drawn = [d.uscc for d in entity_draw.drawn]
     inputs = await draw_inputs.team_inputs(registry, departments, drawn)
+    phases.mark("team_inputs")
 
+    # One form per (kind, industry): entities alike get the same merged checklist object.
+    by_shape: dict[tuple[str, str], tuple[Any, str, str]] = {}
     visits: list[Visit] = []
-    forms: dict[str, Any] = {}
+    form_of: dict[str, tuple[Any, str, str]] = {}
     for d in entity_draw.drawn:
         row = inputs.entities[d.uscc]
-        form = merge_checklist(EntityKind(row["kind"]), row["industry"], items)
-        forms[d.uscc] = form
+        shape = (row["kind"], row["industry"])
+        if shape not in by_shape:
+            form = merge_checklist(EntityKind(row["kind"]), row["industry"], items)
+            body = orjson.dumps(form_to_data(form)).decode()
+            by_shape[shape] = (form, hashlib.sha256(body.encode()).hexdigest(), body)
+        form_of[d.uscc] = by_shape[shape]
         visits.append(
-            Visit(d.uscc, row["district"], form, inputs.previous.get(d.uscc, frozenset()))
+            Visit(
+                d.uscc,
+                row["district"],
+                form_of[d.uscc][0],
+                inputs.previous.get(d.uscc, frozenset()),
+            )
         )
     teams = draw_teams(
         visits,
@@ -252,21 +284,23 @@ async def _draw(ctx: RequestContext, conn: asyncpg.Connection, task: asyncpg.Rec
                 for s in first
             ],
         )
+    phases.mark("team_draw")
     saved = savings(teams.teams)
     ranks = {d.uscc: d for d in entity_draw.drawn}
     visit_ids = {d.uscc: uuid.uuid4() for d in entity_draw.drawn}
+    ents = inputs.entities
     visit_rows = [
         (
             visit_ids[u],
             task["id"],
             u,
-            inputs.entities[u]["name"],
-            inputs.entities[u]["district"],
-            inputs.entities[u]["kind"],
-            inputs.entities[u]["industry"],
+            ents[u]["name"],
+            ents[u]["district"],
+            ents[u]["kind"],
+            ents[u]["industry"],
             ranks[u].grade.value,
             ranks[u].rank_hex,
-            orjson.dumps(form_to_data(forms[u])).decode(),
+            form_of[u][1],
         )
         for u in drawn
     ]
@@ -298,25 +332,21 @@ async def _draw(ctx: RequestContext, conn: asyncpg.Connection, task: asyncpg.Rec
         "plan": plan_data,
         "teamSize": task["team_size"],
         "lead": task["lead_department"],
-        "candidates": [candidate_to_data(c) for c in sorted(pop.candidates, key=lambda c: c.uscc)],
+        "candidates": candidates_to_data(pop.candidates),
         "items": [item_to_data(i) for i in items],
-        "entities": {
-            u: [
-                inputs.entities[u]["kind"],
-                inputs.entities[u]["industry"],
-                inputs.entities[u]["district"],
-            ]
-            for u in drawn
-        },
+        "entities": {u: [ents[u]["kind"], ents[u]["industry"], ents[u]["district"]] for u in drawn},
         "inspectors": [inspector_to_data(i) for i in inputs.inspectors],
         "previous": {u: sorted(p) for u, p in inputs.previous.items() if u in ranks},
     }
+    forms = {h: body for _, h, body in by_shape.values()}
+    phases.mark("prepare")
     digest = await store.freeze_draw(
         conn,
         task["id"],
         today,
         snapshot,
         len(pop.candidates),
+        forms,
         visit_rows,
         assignment_rows,
         population,
@@ -335,6 +365,16 @@ async def _draw(ctx: RequestContext, conn: asyncpg.Connection, task: asyncpg.Rec
             "entitiesDrawn": len(drawn),
             "dispatches": saved.dispatches,
             "snapshotSha256": digest,
+        },
+    )
+    phases.mark("freeze")
+    log.info(
+        "draw",
+        extra={
+            "task": str(task["id"]),
+            "entities": len(pop.candidates),
+            "visits": len(drawn),
+            "seconds": phases.seconds,
         },
     )
 

@@ -16,7 +16,7 @@ from planning.entity_draw import draw_entities
 from planning.ranking import matches_commitment
 from planning.team_draw import Visit, draw_teams
 from resolvers.task_common import (
-    candidate_from_data,
+    candidates_from_data,
     inspector_from_data,
     item_from_data,
     plan_from_data,
@@ -54,7 +54,7 @@ async def verify_draw(pool: asyncpg.Pool, task_id: uuid.UUID) -> DrawCheck:
         check.problems.append("the frozen snapshot does not match its recorded hash")
     snapshot = store.unpack_snapshot(snap["data"])
     plan = plan_from_data(snapshot["plan"])
-    candidates = [candidate_from_data(c) for c in snapshot["candidates"]]
+    candidates = candidates_from_data(snapshot["candidates"])
     check.entities = len(candidates)
     drawn_on = date.fromisoformat(snapshot["drawnOn"])
     redraw = draw_entities(candidates, plan, seed, drawn_on)

@@ -185,7 +185,8 @@ async def test_preview_merges_shared_items_into_fewer_entries(hub: Hub, seeded) 
     body = await hub.gql(
         """query($u: String!, $d: [String!]!) { checklistPreview(departments: $d, uscc: $u) {
              entity { name } separateVisits jointVisits
-             form { rawCount mergedCount entries { key requirements { department { code } } } } } }""",
+             form { rawCount mergedCount
+                    entries { key requirements { department { code } } } } } }""",
         {"u": seeded.sample_uscc, "d": DEPARTMENTS},
     )
     p = body["data"]["checklistPreview"]

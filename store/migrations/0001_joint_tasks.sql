@@ -35,6 +35,12 @@ CREATE TABLE task_population (
     data       bytea NOT NULL                  -- zlib of the JSON snapshot
 );
 
+-- Merged forms, stored once: entities of one kind and industry share the same form.
+CREATE TABLE form (
+    hash  text PRIMARY KEY,                    -- sha256 of the body
+    body  jsonb NOT NULL
+);
+
 CREATE TABLE visit (
     id           uuid PRIMARY KEY,
     task_id      uuid NOT NULL REFERENCES task(id),
@@ -45,7 +51,7 @@ CREATE TABLE visit (
     industry     text NOT NULL,
     grade        char(1) NOT NULL,
     rank         text NOT NULL,                -- hex of the keyed hash that drew it
-    form         jsonb NOT NULL,               -- the merged checklist
+    form_hash    text NOT NULL REFERENCES form(hash),  -- the merged checklist
     state        text NOT NULL DEFAULT 'NOT_ENTERED'
                  CHECK (state IN ('NOT_ENTERED', 'PENDING_REVIEW', 'RETURNED', 'APPROVED',
                                   'PUBLISHED', 'CLOSED_UNFINISHED')),

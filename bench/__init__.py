@@ -1,0 +1,1 @@
+"""Benchmarks: each prints medians and ratios and writes a Markdown table for the README."""

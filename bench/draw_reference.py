@@ -1,0 +1,122 @@
+"""A joint task's draw over the reference city: 1,081,742 entities, 26,520 inspectors.
+
+    python -m bench.draw_reference [--entities 1081742] [--ratio 0.05] [--rounds 3]
+
+Seeds (or reuses) the demo departments at that size under the prefix `ref_` on DATABASE_URL,
+then creates and draws one task per round — lead market regulation with culture and fire, the
+whole city, the same ratio for every grade, teams of two — through the same command handlers
+the GraphQL mutations call. Prints the median draw time, the peak memory of this process
+and what was drawn, and writes bench/results/draw_reference.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from datetime import date, timedelta
+from pathlib import Path
+
+import asyncpg
+
+from adapters import settings as settings_mod
+from adapters.registry import Registry
+from domain.vocabulary import CreditGrade
+from planning.entity_draw import SamplingPlan
+from resolvers.context import RequestContext
+from resolvers.entities import EntityQuery
+from resolvers.task_commands import TaskInput, create_task, draw_task
+from store.hub import HubStore
+
+PREFIX = "ref_"
+RESULTS = Path(__file__).parent / "results"
+
+
+def peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+async def seeded_size(admin_url: str) -> int | None:
+    dsn = settings_mod.database_dsn(admin_url, f"{PREFIX}market")
+    try:
+        conn = await asyncpg.connect(dsn)
+    except asyncpg.InvalidCatalogNameError:
+        return None
+    try:
+        return await conn.fetchval("SELECT count(*) FROM scztdj")
+    finally:
+        await conn.close()
+
+
+async def main(entities: int, ratio: float, rounds: int) -> None:
+    admin = os.environ.get("DATABASE_URL", settings_mod.DEFAULT_DATABASE_URL)
+    if await seeded_size(admin) != entities:
+        print(f"seeding {entities:,} entities under {PREFIX}… (a subprocess)", flush=True)
+        start = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-m", "demo.seed", "--database-url", admin, "--prefix", PREFIX,
+             "--entities", str(entities)],
+            check=True,
+        )
+        print(f"seeded in {time.perf_counter() - start:.1f} s", flush=True)
+    settings = settings_mod.from_env({**os.environ, "DATABASE_URL": admin,
+                                      "HUB_DB_PREFIX": PREFIX})
+    registry = Registry.from_settings(settings)
+    await registry.open()
+    store = HubStore(settings.hub_dsn)
+    await store.open(admin, f"{PREFIX}hub")
+    ctx = RequestContext(registry=registry, settings=settings, store=store, actor="bench")
+    baseline = peak_rss_mib()
+    times, drawn = [], 0
+    try:
+        for n in range(rounds):
+            task_id = await create_task(ctx, TaskInput(
+                title=f"reference draw {n}", lead_department="market",
+                departments=["culture", "fire"], scope=EntityQuery(),
+                plan=SamplingPlan(ratio_by_grade={g: ratio for g in CreditGrade}),
+                team_size=2, window_start=date.today(),
+                window_end=date.today() + timedelta(days=30), idempotency_key=uuid.uuid4().hex,
+            ))
+            start = time.perf_counter()
+            await draw_task(ctx, str(task_id), None)
+            times.append(time.perf_counter() - start)
+            drawn = await store.pool.fetchval("SELECT count(*) FROM visit WHERE task_id = $1",
+                                              task_id)
+            seats = await store.pool.fetchval(
+                "SELECT count(*) FROM assignment a JOIN visit v ON v.id = a.visit_id"
+                " WHERE v.task_id = $1", task_id)
+            print(f"round {n + 1}: {times[-1]:.2f} s, {drawn:,} visits, {seats:,} seats",
+                  flush=True)
+    finally:
+        await registry.close()
+        await store.close()
+    peak = peak_rss_mib()
+    median = statistics.median(times)
+    table = (
+        "| workload | entities | inspectors | ratio | visits drawn | median draw | peak RSS |\n"
+        "|---|---|---|---|---|---|---|\n"
+        f"| draw with teams (3 departments, whole city) | {entities:,} | 26,520 | {ratio:.0%} "
+        f"| {drawn:,} | {median:.2f} s | {peak:.0f} MiB |\n"
+    )
+    print(f"\nmedian of {rounds}: {median:.2f} s; peak RSS {peak:.0f} MiB "
+          f"(before drawing {baseline:.0f} MiB)\n\n{table}")
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "draw_reference.md").write_text(
+        table + f"\nCommand: `python -m bench.draw_reference --entities {entities} "
+        f"--ratio {ratio} --rounds {rounds}`; {os.cpu_count()} cores.\n"
+    )
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--entities", type=int, default=1_081_742)
+    parser.add_argument("--ratio", type=float, default=0.05)
+    parser.add_argument("--rounds", type=int, default=3)
+    a = parser.parse_args()
+    asyncio.run(main(a.entities, a.ratio, a.rounds))
