@@ -27,6 +27,7 @@ import asyncpg
 
 from adapters import settings as settings_mod
 from adapters.registry import Registry
+from domain.access import ClientKind, Principal
 from domain.vocabulary import CreditGrade
 from planning.entity_draw import SamplingPlan
 from resolvers.context import RequestContext
@@ -60,39 +61,59 @@ async def main(entities: int, ratio: float, rounds: int) -> None:
         print(f"seeding {entities:,} entities under {PREFIX}… (a subprocess)", flush=True)
         start = time.perf_counter()
         subprocess.run(
-            [sys.executable, "-m", "demo.seed", "--database-url", admin, "--prefix", PREFIX,
-             "--entities", str(entities)],
+            [
+                sys.executable,
+                "-m",
+                "demo.seed",
+                "--database-url",
+                admin,
+                "--prefix",
+                PREFIX,
+                "--entities",
+                str(entities),
+            ],
             check=True,
         )
         print(f"seeded in {time.perf_counter() - start:.1f} s", flush=True)
-    settings = settings_mod.from_env({**os.environ, "DATABASE_URL": admin,
-                                      "HUB_DB_PREFIX": PREFIX})
+    settings = settings_mod.from_env({**os.environ, "DATABASE_URL": admin, "HUB_DB_PREFIX": PREFIX})
     registry = Registry.from_settings(settings)
     await registry.open()
     store = HubStore(settings.hub_dsn)
     await store.open(admin, f"{PREFIX}hub")
-    ctx = RequestContext(registry=registry, settings=settings, store=store, actor="bench")
+    planner = Principal(ClientKind.PLANNER, "bench", "market", frozenset({"planner"}))
+    ctx = RequestContext(registry=registry, settings=settings, store=store, principal=planner)
     baseline = peak_rss_mib()
     times, drawn = [], 0
     try:
         for n in range(rounds):
-            task_id = await create_task(ctx, TaskInput(
-                title=f"reference draw {n}", lead_department="market",
-                departments=["culture", "fire"], scope=EntityQuery(),
-                plan=SamplingPlan(ratio_by_grade={g: ratio for g in CreditGrade}),
-                team_size=2, window_start=date.today(),
-                window_end=date.today() + timedelta(days=30), idempotency_key=uuid.uuid4().hex,
-            ))
+            task_id = await create_task(
+                ctx,
+                TaskInput(
+                    title=f"reference draw {n}",
+                    lead_department="market",
+                    departments=["culture", "fire"],
+                    scope=EntityQuery(),
+                    plan=SamplingPlan(ratio_by_grade={g: ratio for g in CreditGrade}),
+                    team_size=2,
+                    window_start=date.today(),
+                    window_end=date.today() + timedelta(days=30),
+                    idempotency_key=uuid.uuid4().hex,
+                ),
+            )
             start = time.perf_counter()
             await draw_task(ctx, str(task_id), None)
             times.append(time.perf_counter() - start)
-            drawn = await store.pool.fetchval("SELECT count(*) FROM visit WHERE task_id = $1",
-                                              task_id)
+            drawn = await store.pool.fetchval(
+                "SELECT count(*) FROM visit WHERE task_id = $1", task_id
+            )
             seats = await store.pool.fetchval(
                 "SELECT count(*) FROM assignment a JOIN visit v ON v.id = a.visit_id"
-                " WHERE v.task_id = $1", task_id)
-            print(f"round {n + 1}: {times[-1]:.2f} s, {drawn:,} visits, {seats:,} seats",
-                  flush=True)
+                " WHERE v.task_id = $1",
+                task_id,
+            )
+            print(
+                f"round {n + 1}: {times[-1]:.2f} s, {drawn:,} visits, {seats:,} seats", flush=True
+            )
     finally:
         await registry.close()
         await store.close()
@@ -104,8 +125,10 @@ async def main(entities: int, ratio: float, rounds: int) -> None:
         f"| draw with teams (3 departments, whole city) | {entities:,} | 26,520 | {ratio:.0%} "
         f"| {drawn:,} | {median:.2f} s | {peak:.0f} MiB |\n"
     )
-    print(f"\nmedian of {rounds}: {median:.2f} s; peak RSS {peak:.0f} MiB "
-          f"(before drawing {baseline:.0f} MiB)\n\n{table}")
+    print(
+        f"\nmedian of {rounds}: {median:.2f} s; peak RSS {peak:.0f} MiB "
+        f"(before drawing {baseline:.0f} MiB)\n\n{table}"
+    )
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "draw_reference.md").write_text(
         table + f"\nCommand: `python -m bench.draw_reference --entities {entities} "

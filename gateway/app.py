@@ -11,6 +11,7 @@ from typing import Any
 
 import asyncpg
 import redis.asyncio as aioredis
+from graphql import GraphQLSyntaxError
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -23,17 +24,23 @@ from strawberry.types import ExecutionResult
 from adapters import settings as settings_mod
 from adapters.registry import Registry
 from adapters.settings import Settings
-from gateway import errors, logs
+from domain.access import PUBLIC
+from gateway import errors, logs, operations, ratelimit
+from gateway.auth import AuthConfig
+from gateway.guard import Guard
 from resolvers.context import RequestContext
 from resolvers.departments import all_health
 from schemas.schema import schema
+from store import access
 from store.hub import HubStore
 
 log = logging.getLogger("gateway")
 
 
 class HubGraphQL(GraphQL):
-    """Strawberry's ASGI endpoint with a fresh per-request context (loaders, partial errors)."""
+    """Strawberry's ASGI endpoint with a fresh per-request context (principal, loaders,
+    partial errors); each operation is admitted (persisted, public, limits) before it runs,
+    and reads of entity records are written to the access log after."""
 
     async def get_context(self, request: Any, response: Any = None) -> RequestContext:
         state = request.app.state
@@ -43,15 +50,71 @@ class HubGraphQL(GraphQL):
             request_id=logs.request_id.get(),
             request=request,
             store=state.store,
-            # Who acts, for the audit chain; signed identities replace this header (issue 4).
-            actor=request.headers.get("x-hub-actor", "anonymous")[:100],
+            principal=request.scope.get("state", {}).get("principal") or PUBLIC,
         )
+
+    async def execute_single(
+        self,
+        request: Any,
+        request_adapter: Any,
+        sub_response: Any,
+        context: RequestContext,
+        root_value: Any,
+        request_data: Any,
+    ) -> ExecutionResult:
+        state = request.app.state
+        try:
+            admitted = await operations.admit(
+                context.principal,
+                request_data.query,
+                request_data.extensions,
+                request_data.variables,
+                request_data.operation_name,
+                schema._schema,
+                state.store.pool if state.store else None,
+                state.auth.dev_mode,
+            )
+        except operations.Refused as e:
+            sub_response.status_code = e.status
+            return ExecutionResult(data=None, errors=[e.error()])
+        except GraphQLSyntaxError:
+            admitted = None  # the executor answers it with GRAPHQL_PARSE_FAILED
+        if admitted is not None:
+            request_data.query = admitted.query
+        result = await super().execute_single(
+            request, request_adapter, sub_response, context, root_value, request_data
+        )
+        if context.reads:
+            await _log_access(context, request_data.operation_name)
+        return result
 
     async def process_result(self, request: Any, result: ExecutionResult) -> GraphQLHTTPResponse:
         if result.errors:
             rid = logs.request_id.get()
             result.errors = [errors.shape(e, rid) for e in result.errors]
         return await super().process_result(request, result)
+
+
+async def _log_access(ctx: RequestContext, operation: str | None) -> None:
+    """Who read which entities' records, from which departments (one row per request)."""
+    who = ctx.principal
+    try:
+        await access.log_access(
+            ctx.store.pool,
+            {
+                "request_id": ctx.request_id,
+                "client_kind": who.kind.value,
+                "subject": who.subject,
+                "department": who.department,
+                "operation": operation,
+                "entities": sorted(ctx.reads),
+                "departments": sorted({d for ds in ctx.reads.values() for d in ds}),
+            },
+        )
+    except Exception as e:  # the answer is already computed; the log line says what was lost
+        log.error(
+            "access log not written", extra={"reason": type(e).__name__, "entities": len(ctx.reads)}
+        )
 
 
 class RequestIdMiddleware:
@@ -120,8 +183,11 @@ async def readyz(request: Request) -> Response:
     return JSONResponse(body, status_code=200 if register_up else 503)
 
 
-def create_app(settings: Settings | None = None) -> Starlette:
+def create_app(
+    settings: Settings | None = None, auth_config: AuthConfig | None = None
+) -> Starlette:
     settings = settings or settings_mod.from_env()
+    auth_config = auth_config or AuthConfig.from_env()
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -137,6 +203,16 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.settings = settings
         app.state.registry = registry
         app.state.store = store
+        app.state.auth = auth_config
+        app.state.rates = ratelimit.rates_from_env()
+        app.state.limiter_redis = aioredis.from_url(
+            settings.redis_url, socket_timeout=0.2, socket_connect_timeout=0.2
+        )
+        app.state.rate_limiter = ratelimit.RateLimiter(
+            app.state.limiter_redis,
+            prefix=f"{settings.db_prefix}rl:",
+            fail_open=ratelimit.fail_open_from_env(),
+        )
         app.state.redis = aioredis.from_url(settings.redis_url, socket_timeout=1)
         log.info("started", extra={"departments": registry.codes()})
         try:
@@ -144,6 +220,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         finally:
             await registry.close()
             await store.close()
+            await app.state.limiter_redis.aclose()
             await app.state.redis.aclose()
 
     graphql = HubGraphQL(schema, graphql_ide="graphiql")
@@ -155,5 +232,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
         ],
         lifespan=lifespan,
     )
+    app.add_middleware(Guard)
     app.add_middleware(RequestIdMiddleware)
     return app

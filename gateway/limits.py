@@ -10,6 +10,7 @@ Pure (no I/O): the gateway calls, per request and in this order,
 
 `check` runs before validation, so it tolerates invalid documents: unknown fields count 1,
 fragment cycles are cut, a missing or ambiguous operation measures zero (execution refuses it).
+@skip / @include are ignored: both branches count, which can only overestimate.
 
 Cost follows the IBM GraphQL cost convention (`@cost` / `@listSize`): an object-typed field
 costs 1 per object it yields, scalars and enums cost 0, and a list field multiplies the cost of
@@ -37,6 +38,7 @@ from graphql import (
     GraphQLObjectType,
     GraphQLSchema,
     GraphQLSyntaxError,
+    GraphQLUnionType,
     InlineFragmentNode,
     IntValueNode,
     OperationDefinitionNode,
@@ -65,24 +67,28 @@ class Limits:
     max_body_bytes: int
 
 
-# Reference costs under these limits (see tests/test_limits.py for the exact queries):
-#   public   publishedResults(first: 20) page ≈ 40; one entity with every record list ≈ 330
-#   officer  a task's 100 visits with entity, credit and team ≈ 1 500; with the merged form
-#            (entries and requirements) ≈ 19 000
-#   partner  entities(first: 100) with permits and penalties (a sync page) ≈ 8 200
-#   planner  a task's 100 visits with entity records, form and team ≈ 36 000
-# The data graph has no cycles and its deepest path is 7 fields (…visits > form > entries >
-# requirements > department > health > status), so depth mostly stops introspection loops
-# (__type > fields > type > fields …) and garbage; the standard introspection query (GraphiQL)
-# is 15 deep, hence 16 where GraphiQL is used (officers, planners).
+# Reference measures (costs as computed below; the first three are in tests/test_limits.py):
+#   published results, one page of 20 ........................ cost 42, depth 4
+#   one entity with every department's records (entity page) . cost 229, depth 4
+#   a task's 100 visits with entity, credit grade and team ..... cost 1 507, depth 5
+#   the same with each visit's merged form and requirements .... cost 22 601, depth 7
+#   entities(first: 100) with permits and penalties (sync page)  cost 8 202, depth 6
+#   a task's 100 visits with entity records, form and team ..... cost 30 601, depth 7
+#   the standard introspection query (GraphiQL) ................ cost 16 424, depth 15
+#   nested lists under entities(first: 100) (the test's bomb) .. cost 208 201
+# The data graph has no cycles; its deepest path is 9 fields (jointInspectionTasks > nodes >
+# visits > form > entries > requirements > department > health > status), so depth mostly stops
+# introspection loops (__type > fields > type > fields …) and garbage. Depth 16 lets the
+# standard introspection query through where GraphiQL is used (officers, planners).
 LIMITS_BY_CLIENT: Final[dict[str, Limits]] = {
-    # Inspectors and department staff in the hub UI and GraphiQL: entity pages, a task's visits
-    # with forms and teams; result entry carries free-text notes, hence the larger body.
+    # Inspectors and department staff in the hub UI and GraphiQL: entity pages, one visit with
+    # its form, a task's visit list (with every form: page by 50); result entry carries
+    # free-text notes, hence the larger body.
     "officer": Limits(
         max_depth=16, max_aliases=20, max_tokens=3000, max_cost=20_000, max_body_bytes=128 * 1024
     ),
-    # Task planners read whole tasks (visits × entity records × form) and write plans: the most
-    # generous, still well below what a nested bomb (≥ 100 000) reaches.
+    # Task planners read whole tasks (100 visits × entity records × form) and write plans: the
+    # most generous, still far below what nested lists under a full page reach.
     "planner": Limits(
         max_depth=16, max_aliases=30, max_tokens=5000, max_cost=50_000, max_body_bytes=256 * 1024
     ),
@@ -111,7 +117,7 @@ class LimitExceeded(Exception):
         QUERY_TOO_DEEP: "Query is {actual} fields deep; the limit is {limit}.",
         TOO_MANY_ALIASES: "Query has {actual} aliased fields (fragments counted per use); "
         "the limit is {limit}.",
-        TOO_MANY_TOKENS: "Query has more than {limit} tokens; the limit is {limit}.",
+        TOO_MANY_TOKENS: "Query has more than {limit} tokens, the limit.",
         QUERY_TOO_COMPLEX: "Query cost is {actual} (list sizes multiplied out); "
         "the limit is {limit}.",
         BODY_TOO_LARGE: "Request body is {actual} bytes; the limit is {limit}.",
@@ -189,7 +195,7 @@ LIST_SIZES: Final[dict[tuple[str, str], int]] = {
     ("JointVisit", "teamHistory"): 10,
     ("JointVisit", "outcomesFor"): 20,
     ("MergedForm", "entries"): 30,
-    ("FormEntry", "requirements"): 6,  # at most one per department
+    ("FormEntry", "requirements"): 3,  # shared items merge 2–3 departments, rarely more
     ("VisitResult", "entries"): 30,
     ("AuditTrail", "entries"): 100,  # every command on the task and its visits
 }
@@ -238,6 +244,8 @@ def _fields_of(schema: GraphQLSchema) -> _Fields:
         for type_name, t in schema.type_map.items():
             if isinstance(t, GraphQLObjectType | GraphQLInterfaceType):  # what selections select
                 table[type_name] = {n: _field_info(type_name, n, f) for n, f in t.fields.items()}
+            elif isinstance(t, GraphQLUnionType):
+                table[type_name] = {}  # only __typename and fragments on its members
         if schema.query_type is not None:
             meta = {"__schema": SchemaMetaFieldDef, "__type": TypeMetaFieldDef}
             root = schema.query_type.name
@@ -250,10 +258,20 @@ def _fields_of(schema: GraphQLSchema) -> _Fields:
 
 
 # -- measuring ------------------------------------------------------------------------------------
+# Selection sets nested deeper than this, counting fragment spreads (which the parser's own limit
+# of 200 does not see), are reported as this + 1 deep without walking further: a chain of spread
+# fragments would otherwise exhaust Python's stack. Any sensible max_depth is far below it.
+MAX_NESTING: Final = 200
+
+
+class _TooDeepError(Exception):
+    pass
+
+
 class _Walker:
     """One measurement: (depth, aliases, cost) of a selection set, relative to it."""
 
-    __slots__ = ("active", "fields", "fragments", "memo", "var_defaults", "variables")
+    __slots__ = ("active", "fields", "fragments", "memo", "nesting", "var_defaults", "variables")
 
     def __init__(
         self,
@@ -270,6 +288,7 @@ class _Walker:
         # memoising it keeps nested spreads linear instead of exponential in the text.
         self.memo: dict[tuple[str, str | None, int | None], tuple[int, int, int]] = {}
         self.active: set[str] = set()  # fragments being expanded: a cycle contributes nothing
+        self.nesting = 0
 
     def first(self, node: FieldNode, default: int) -> int:
         for arg in node.arguments or ():
@@ -292,6 +311,9 @@ class _Walker:
         self, selections: tuple[SelectionNode, ...], parent: str | None, size: int | None
     ) -> tuple[int, int, int]:
         """`size` is the page size a connection passes to its `edges` / `nodes`."""
+        self.nesting += 1
+        if self.nesting > MAX_NESTING:
+            raise _TooDeepError
         fields = self.fields.get(parent) if parent is not None else None
         depth = aliases = cost = 0
         for sel in selections:
@@ -347,6 +369,7 @@ class _Walker:
                 depth = max(depth, d)
                 aliases += a
                 cost += c
+        self.nesting -= 1
         return depth, aliases, cost
 
     def spread(self, name: str, parent: str | None, size: int | None) -> tuple[int, int, int]:
@@ -397,7 +420,10 @@ def measure(
     variables: dict[str, Any] | None,
     operation_name: str | None,
 ) -> Measures:
-    """Depth, aliases and cost of the operation that would run (zero if none would)."""
+    """Depth, aliases and cost of the operation that would run (zero if none would).
+
+    Deeper than MAX_NESTING selection sets (fragments counted) measure (MAX_NESTING + 1, 0, 0).
+    """
     operation = _operation(document, operation_name)
     if operation is None:
         return Measures(0, 0, 0)
@@ -409,10 +435,15 @@ def measure(
     for v in operation.variable_definitions or ():
         if isinstance(v.default_value, IntValueNode):
             var_defaults[v.variable.name.value] = int(v.default_value.value)
-    walker = _Walker(_fields_of(schema), fragments, variables or {}, var_defaults)
-    depth, aliases, cost = walker.selections(
-        operation.selection_set.selections, root.name if root is not None else None, None
-    )
+    # Runs before strawberry checks the request shape: variables might not even be an object.
+    values = variables if isinstance(variables, dict) else {}
+    walker = _Walker(_fields_of(schema), fragments, values, var_defaults)
+    try:
+        depth, aliases, cost = walker.selections(
+            operation.selection_set.selections, root.name if root is not None else None, None
+        )
+    except _TooDeepError:
+        return Measures(MAX_NESTING + 1, 0, 0)  # refused as too deep; the rest is unmeasured
     return Measures(depth, aliases, cost)
 
 
@@ -425,8 +456,9 @@ def check(
 ) -> Measures:
     """Measure, and raise LimitExceeded for the first limit passed (depth, aliases, cost)."""
     m = measure(document, schema, variables, operation_name)
-    if m.depth > limits.max_depth:
-        raise LimitExceeded(QUERY_TOO_DEEP, limits.max_depth, m.depth)
+    max_depth = min(limits.max_depth, MAX_NESTING)
+    if m.depth > max_depth:
+        raise LimitExceeded(QUERY_TOO_DEEP, max_depth, m.depth)
     if m.aliases > limits.max_aliases:
         raise LimitExceeded(TOO_MANY_ALIASES, limits.max_aliases, m.aliases)
     if m.cost > limits.max_cost:
@@ -439,6 +471,7 @@ __all__ = [
     "DEFAULT_LIST_SIZE",
     "LIMITS_BY_CLIENT",
     "LIST_SIZES",
+    "MAX_NESTING",
     "QUERY_TOO_COMPLEX",
     "QUERY_TOO_DEEP",
     "TOO_MANY_ALIASES",

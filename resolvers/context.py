@@ -10,6 +10,7 @@ from graphql import GraphQLError
 from adapters.errors import DepartmentUnavailable
 from adapters.registry import Registry
 from adapters.settings import Settings
+from domain.access import PUBLIC, Principal
 from resolvers.loaders import Loaders
 
 
@@ -20,10 +21,19 @@ class RequestContext:
     request_id: str = ""
     request: Any = None
     store: Any = None  # the hub store (store.hub.HubStore)
-    actor: str = "anonymous"
+    principal: Principal = PUBLIC
     store_loaders: Any = None  # made on first use (resolvers.task_queries.StoreLoaders)
     loaders: Loaders = field(init=False)
     partial_errors: list[GraphQLError] = field(default_factory=list)
+    reads: dict[str, set[str]] = field(default_factory=dict)  # uscc -> departments read
+
+    @property
+    def actor(self) -> str:
+        return self.principal.actor
+
+    def record_read(self, uscc: str, department: str) -> None:
+        """For the access log: whose record, from which department, this request read."""
+        self.reads.setdefault(uscc, set()).add(department)
 
     def __post_init__(self) -> None:
         self.loaders = Loaders(self.registry)

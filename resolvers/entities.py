@@ -12,6 +12,7 @@ from adapters.errors import DepartmentUnavailable
 from adapters.postgres import Filter, Row
 from adapters.registry import UnknownDepartment
 from domain.uscc import InvalidUSCC, parse
+from planning.credit_lists import PenaltyDomain, publicity_window
 from resolvers.context import RequestContext
 from resolvers.errors import bad_input
 from resolvers.partial import gather_records
@@ -48,6 +49,7 @@ class EntityLookup:
 async def get_entity(ctx: RequestContext, uscc: str, path: list[str | int]) -> EntityLookup | None:
     code = normalize_uscc(ctx, uscc)
     register = ctx.registry.register()
+    ctx.record_read(code, register.code)
     try:
         rows = await ctx.loaders.records(register.code, "entity").load(code)
     except DepartmentUnavailable as e:
@@ -131,6 +133,8 @@ async def list_entities(
     else:
         page = await _page_by_grade(ctx, query, filters, cursor, limit)
     ctx.loaders.prime_register(page.rows)
+    for row in page.rows:
+        ctx.record_read(row["uscc"], register.code)
     return page
 
 
@@ -200,9 +204,23 @@ async def entity_records(
     path: list[str | int],
 ) -> list[Row]:
     rows, failures = await gather_records(ctx, kind, uscc, check_departments(ctx, departments))
+    for department in {r["department"] for r in rows}:
+        ctx.record_read(uscc, department)
     for failure in failures:
         ctx.report_unavailable(path, failure)
     return rows
+
+
+_PENALTY_DOMAIN = {"fire": PenaltyDomain.FIRE, "emergency": PenaltyDomain.WORK_SAFETY}
+
+
+def penalty_publicized(row: Row, today: date | None = None) -> bool:
+    """Whether a penalty is in its publicity period (public), counted from its decision."""
+    if row["decided_on"] is None:
+        return False
+    domain = _PENALTY_DOMAIN.get(row["department"], PenaltyDomain.GENERAL)
+    _, last_day = publicity_window(row["decided_on"], bool(row["serious"]), domain)
+    return (today or date.today()) <= last_day
 
 
 async def credit_rating(ctx: RequestContext, uscc: str, path: list[str | int]) -> Row | None:

@@ -8,9 +8,11 @@ from typing import Annotated
 import strawberry
 
 from adapters.postgres import Row
+from domain.access import Scope
 from domain.vocabulary import DISTRICTS, INDUSTRIES
 from resolvers import entities as resolve
 from schemas.enums import CreditRecordKind, EntityKind, EntityStatus
+from schemas.permissions import Staff, staff_or_scope
 from schemas.records import Credit, CreditRecord, Inspection, Penalty, Permit
 
 
@@ -82,7 +84,10 @@ class Entity:
     def status(self) -> EntityStatus | None:
         return self.row["status"] if self.row else None
 
-    @strawberry.field(description="Permits from every department (or one), newest first.")
+    @strawberry.field(
+        description="Permits from every department (or one), newest first.",
+        permission_classes=[staff_or_scope(Scope.PERMITS)],
+    )
     async def permits(
         self,
         info: strawberry.Info,
@@ -97,7 +102,10 @@ class Entity:
         rows = resolve.permits_valid_on(rows, valid_on)
         return [Permit.from_row(r) for r in resolve.sort_records(rows, "valid_from")]
 
-    @strawberry.field(description="Penalties from every department (or one), newest first.")
+    @strawberry.field(
+        description="Penalties from every department (or one), newest first.",
+        permission_classes=[staff_or_scope(Scope.PENALTIES)],
+    )
     async def penalties(
         self,
         info: strawberry.Info,
@@ -114,7 +122,10 @@ class Entity:
             rows = [r for r in rows if r["decided_on"] and r["decided_on"] >= since]
         return [Penalty.from_row(r) for r in resolve.sort_records(rows, "decided_on")]
 
-    @strawberry.field(description="Inspections recorded by every department (or one).")
+    @strawberry.field(
+        description="Inspections recorded by every department (or one).",
+        permission_classes=[Staff],
+    )
     async def inspections(
         self, info: strawberry.Info, department: str | None = None
     ) -> list[Inspection]:
@@ -123,7 +134,10 @@ class Entity:
         )
         return [Inspection.from_row(r) for r in resolve.sort_records(rows, "inspected_on")]
 
-    @strawberry.field(description="Credit records at the public credit platform, newest first.")
+    @strawberry.field(
+        description="Credit records at the public credit platform, newest first.",
+        permission_classes=[staff_or_scope(Scope.CREDIT)],
+    )
     async def credit_records(
         self, info: strawberry.Info, kinds: list[CreditRecordKind] | None = None
     ) -> list[CreditRecord]:
@@ -135,7 +149,10 @@ class Entity:
             rows = [r for r in rows if r["kind"] in wanted]
         return [CreditRecord.from_row(r) for r in resolve.sort_records(rows, "decided_on")]
 
-    @strawberry.field(description="Credit grade, score and current list memberships.")
+    @strawberry.field(
+        description="Credit grade, score and current list memberships.",
+        permission_classes=[staff_or_scope(Scope.CREDIT)],
+    )
     async def credit(self, info: strawberry.Info) -> Credit | None:
         path = info.path.as_list()
         rating = await resolve.credit_rating(info.context, self.uscc, path)

@@ -15,6 +15,7 @@ from resolvers.entities import EntityQuery
 from resolvers.errors import bad_input
 from schemas.entity import Entity, PageInfo
 from schemas.enums import CreditGrade, InspectionResult
+from schemas.permissions import Planner, Reviewer, Staff
 from schemas.query import EntityFilter
 from schemas.tasks import (
     JointInspectionTask,
@@ -171,14 +172,14 @@ def _published(row: Any) -> PublishedResult:
 
 @strawberry.type
 class PlanningQuery:
-    @strawberry.field
+    @strawberry.field(permission_classes=[Staff])
     async def joint_inspection_task(
         self, info: strawberry.Info, id: strawberry.ID
     ) -> JointInspectionTask | None:
         row = await task_queries.task(info.context, id)
         return None if row is None else JointInspectionTask.from_row(row)
 
-    @strawberry.field(description="Tasks, newest first.")
+    @strawberry.field(permission_classes=[Staff], description="Tasks, newest first.")
     async def joint_inspection_tasks(
         self,
         info: strawberry.Info,
@@ -194,11 +195,14 @@ class PlanningQuery:
             page_info=PageInfo(has_next_page=more, end_cursor=end),
         )
 
-    @strawberry.field(description="One visit of a task.")
+    @strawberry.field(permission_classes=[Staff], description="One visit of a task.")
     async def joint_visit(self, info: strawberry.Info, id: strawberry.ID) -> JointVisit:
         return JointVisit.from_row(await task_queries.visit(info.context, id))
 
-    @strawberry.field(description="The merged form of the named departments for one entity.")
+    @strawberry.field(
+        permission_classes=[Staff],
+        description="The merged form of the named departments for one entity.",
+    )
     async def checklist_preview(
         self, info: strawberry.Info, departments: list[str], uscc: str
     ) -> ChecklistPreview:
@@ -228,7 +232,8 @@ class PlanningQuery:
         )
 
     @strawberry.field(
-        description="Every state change of a task, hash-chained, and whether the chain is intact."
+        permission_classes=[Planner],
+        description="Every state change of a task, hash-chained, and whether the chain is intact.",
     )
     async def audit_trail(self, info: strawberry.Info, task_id: strawberry.ID) -> AuditTrail:
         rows, check = await task_queries.audit_trail(info.context, task_id)
@@ -271,7 +276,10 @@ Key = Annotated[
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(description="Store a DRAFT task and a commitment to its secret seed.")
+    @strawberry.mutation(
+        permission_classes=[Planner],
+        description="Store a DRAFT task and a commitment to its secret seed.",
+    )
     async def create_joint_inspection_task(
         self, info: strawberry.Info, input: CreateJointInspectionTaskInput
     ) -> JointInspectionTask:
@@ -292,14 +300,20 @@ class Mutation:
         )
         return await _task(info, task_id)
 
-    @strawberry.mutation(description="Draw entities and teams, freeze them, reveal the seed.")
+    @strawberry.mutation(
+        permission_classes=[Planner],
+        description="Draw entities and teams, freeze them, reveal the seed.",
+    )
     async def draw_joint_inspection(
         self, info: strawberry.Info, task_id: strawberry.ID, idempotency_key: Key = None
     ) -> JointInspectionTask:
         await task_commands.draw_task(info.context, task_id, idempotency_key)
         return await _task(info, task_id)
 
-    @strawberry.mutation(description="Replace an inspector who cannot go, with the reason.")
+    @strawberry.mutation(
+        permission_classes=[Planner],
+        description="Replace an inspector who cannot go, with the reason.",
+    )
     async def substitute_inspector(
         self,
         info: strawberry.Info,
@@ -314,8 +328,9 @@ class Mutation:
         return await _visit(info, visit_id)
 
     @strawberry.mutation(
+        permission_classes=[Staff],
         description="Enter a visit's result: an outcome per form entry and "
-        "the result category; it then waits for review."
+        "the result category; it then waits for review.",
     )
     async def record_visit_result(
         self, info: strawberry.Info, input: RecordVisitResultInput
@@ -330,7 +345,9 @@ class Mutation:
         )
         return await _visit(info, input.visit_id)
 
-    @strawberry.mutation(description="Approve a result, or return it for correction.")
+    @strawberry.mutation(
+        permission_classes=[Reviewer], description="Approve a result, or return it for correction."
+    )
     async def review_visit_result(
         self,
         info: strawberry.Info,
@@ -343,8 +360,9 @@ class Mutation:
         return await _visit(info, visit_id)
 
     @strawberry.mutation(
+        permission_classes=[Planner],
         description="Publish approved results (refused while any visit lacks "
-        "one, unless closeUnfinished marks the rest) and feed them to credit."
+        "one, unless closeUnfinished marks the rest) and feed them to credit.",
     )
     async def publish_task_results(
         self,

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import strawberry
 
+from domain.access import Scope
 from resolvers import entities as resolve
 from schemas.departments import Department
 from schemas.entity import Entity, EntityConnection
 from schemas.enums import CreditGrade, EntityKind, EntityStatus
+from schemas.permissions import staff_or_scope
 
 
 @strawberry.input(description="Conditions on entities; all given conditions must hold.")
@@ -42,14 +44,18 @@ class EntityFilter:
 @strawberry.type
 class ReadQuery:
     @strawberry.field(
+        permission_classes=[staff_or_scope(Scope.ENTITIES)],
         description="One entity by its USCC (lower case accepted). A malformed code or a wrong "
-        "check character is a BAD_USER_INPUT error; null means no such entity is registered."
+        "check character is a BAD_USER_INPUT error; null means no such entity is registered.",
     )
     async def entity(self, info: strawberry.Info, uscc: str) -> Entity | None:
         found = await resolve.get_entity(info.context, uscc, info.path.as_list())
         return None if found is None else Entity(uscc=found.uscc, row=found.row)
 
-    @strawberry.field(description="Entities of the register, filtered, in pages (max page size).")
+    @strawberry.field(
+        permission_classes=[staff_or_scope(Scope.ENTITIES)],
+        description="Entities of the register, filtered, in pages (max page size).",
+    )
     async def entities(
         self,
         info: strawberry.Info,
@@ -61,6 +67,9 @@ class ReadQuery:
         page = await resolve.list_entities(info.context, query, first, after)
         return EntityConnection.from_page(page)
 
-    @strawberry.field(description="The departments the hub reads, with their current health.")
+    @strawberry.field(
+        permission_classes=[staff_or_scope(Scope.ENTITIES)],
+        description="The departments the hub reads, with their current health.",
+    )
     def departments(self, info: strawberry.Info) -> list[Department]:
         return [Department.from_source(s) for s in info.context.registry]

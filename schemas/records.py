@@ -9,6 +9,7 @@ import strawberry
 
 from adapters.postgres import Row
 from domain.vocabulary import LIST_KINDS
+from resolvers.entities import penalty_publicized
 from schemas.departments import Department
 from schemas.enums import (
     CreditGrade,
@@ -17,6 +18,7 @@ from schemas.enums import (
     PenaltyKind,
     PermitStatus,
 )
+from schemas.permissions import PublishedOrStaff
 from schemas.scalars import Money
 
 
@@ -58,13 +60,31 @@ class Permit:
 @strawberry.type(description="An administrative penalty (行政处罚) decided against the entity.")
 class Penalty:
     id: str
-    decision_number: str
     kind: PenaltyKind | None
-    fine: Money | None = strawberry.field(description="Fine in yuan; null when none was set.")
     decided_on: date | None
-    violation: str
     serious: bool | None = strawberry.field(description="A serious case (longer publicity).")
+    publicized: bool = strawberry.field(
+        description="In its publicity period (1 year general, 3 years serious, from decision)."
+    )
     department_code: strawberry.Private[str]
+    number: strawberry.Private[str]
+    amount: strawberry.Private[int | None]
+    facts: strawberry.Private[str]
+
+    @strawberry.field(permission_classes=[PublishedOrStaff])
+    def decision_number(self) -> str | None:
+        return self.number
+
+    @strawberry.field(
+        permission_classes=[PublishedOrStaff],
+        description="Fine in yuan; null when none was set.",
+    )
+    def fine(self) -> Money | None:
+        return self.amount
+
+    @strawberry.field(permission_classes=[PublishedOrStaff])
+    def violation(self) -> str | None:
+        return self.facts
 
     @strawberry.field(description="The department that decided the penalty.")
     def department(self, info: strawberry.Info) -> Department:
@@ -74,12 +94,13 @@ class Penalty:
     def from_row(cls, r: Row) -> Penalty:
         return cls(
             id=r["id"],
-            decision_number=r["decision_number"],
+            number=r["decision_number"],
             kind=r["kind"],
-            fine=r["fine"],
+            amount=r["fine"],
             decided_on=r["decided_on"],
-            violation=r["violation"],
+            facts=r["violation"],
             serious=r["serious"],
+            publicized=penalty_publicized(r),
             department_code=r["department"],
         )
 

@@ -18,8 +18,26 @@ import pytest
 from adapters.settings import ROOT, Settings, database_dsn, load_departments
 from demo.seed import SeedReport, seed
 from gateway.app import create_app
+from gateway.auth import AuthConfig, issue_token
 
 ADMIN_URL = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+AUTH = AuthConfig(issuer="joint-supervision-hub", audience="jsh-api", hs256_secret=uuid.uuid4().hex)
+# The suite sends hundreds of requests a minute as one planner: rate limits are tested on
+# their own (tests/test_guard.py), not here.
+for _kind in ("OFFICER", "PLANNER", "PARTNER", "PUBLIC"):
+    os.environ.setdefault(f"HUB_RATE_{_kind}", "1000000/60")
+
+
+def token(
+    dept: str = "market",
+    roles: tuple[str, ...] = ("planner",),
+    sub: str = "tester",
+    ttl: int = 3600,
+) -> str:
+    return issue_token(AUTH, sub, dept, list(roles), ttl=ttl)
+
+
+PLANNER = {"authorization": f"Bearer {token()}"}
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 TEST_ENTITIES = 400
 
@@ -74,23 +92,35 @@ class Hub:
 
     def __init__(self, app: Any, client: httpx.AsyncClient) -> None:
         self.app = app
-        self.client = client
+        self.client = client  # sends a planner's token
+        self.raw = httpx.AsyncClient(transport=client._transport, base_url="http://hub")
 
     @property
     def registry(self) -> Any:
         return self.app.state.registry
 
-    async def gql(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
-        r = await self.client.post("/graphql", json={"query": query, "variables": variables or {}})
+    async def gql(
+        self,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """Run as a planner unless other headers (another identity, none) are given."""
+        client = self.client if headers is None else self.raw
+        r = await client.post(
+            "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
+        )
         assert r.status_code == 200, r.text
         return r.json()
 
 
 async def start_hub(settings: Settings) -> tuple[Any, Any, httpx.AsyncClient]:
-    app = create_app(settings)
+    app = create_app(settings, AUTH)
     lifespan = app.router.lifespan_context(app)
     await lifespan.__aenter__()
-    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://hub")
+    client = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://hub", headers=PLANNER
+    )
     return app, lifespan, client
 
 

@@ -1,0 +1,134 @@
+"""What an operation may be, decided before execution: the persisted document a partner must
+use, what the public may ask, introspection, and the query limits (depth, aliases, tokens,
+cost) — so a refused operation costs nothing downstream."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    GraphQLError,
+    GraphQLSchema,
+    GraphQLSyntaxError,
+    OperationDefinitionNode,
+)
+
+from domain.access import ClientKind, Principal
+from gateway import limits as limits_mod
+from store import access
+
+PUBLIC_ROOT_FIELDS = frozenset({"publishedResults", "__typename"})
+INTROSPECTION = frozenset({"__schema", "__type"})
+
+
+class Refused(Exception):
+    def __init__(self, message: str, code: str, status: int = 200, **extensions: Any) -> None:
+        super().__init__(message)
+        self.code = code
+        self.status = status
+        self.extensions = {"code": code, **extensions}
+
+    def error(self) -> GraphQLError:
+        return GraphQLError(str(self), extensions=self.extensions)
+
+
+@dataclass(frozen=True, slots=True)
+class Admitted:
+    query: str
+    document: DocumentNode
+
+
+def _persisted_hash(extensions: dict[str, Any] | None) -> str | None:
+    pq = (extensions or {}).get("persistedQuery")
+    if isinstance(pq, dict) and isinstance(pq.get("sha256Hash"), str):
+        return pq["sha256Hash"].lower()
+    return None
+
+
+async def admit(
+    who: Principal,
+    query: str | None,
+    extensions: dict[str, Any] | None,
+    variables: dict[str, Any] | None,
+    operation_name: str | None,
+    schema: GraphQLSchema,
+    store_pool: Any,
+    dev_mode: bool,
+) -> Admitted:
+    digest = _persisted_hash(extensions)
+    if who.kind == ClientKind.PARTNER:
+        # Partners run registered operations only, each registered against scopes.
+        if digest is None and query:
+            digest = access.document_hash(query)
+        if digest is None:
+            raise Refused(
+                "partners send a registered operation's sha256Hash",
+                "PERSISTED_OPERATION_REQUIRED",
+                403,
+            )
+        op = await access.operation(store_pool, digest)
+        if op is None:
+            raise Refused(
+                "this operation is not registered for partners",
+                "OPERATION_NOT_REGISTERED",
+                403,
+                sha256Hash=digest,
+            )
+        missing = set(op["scopes"]) - set(who.scopes)
+        if missing:
+            raise Refused(
+                f"the API key lacks scope(s) {sorted(missing)} for this operation", "FORBIDDEN", 403
+            )
+        query = op["document"]
+    elif not query:
+        if digest is not None:
+            op = await access.operation(store_pool, digest)
+            if op is None:
+                raise Refused("unknown persisted operation", "PERSISTED_QUERY_NOT_FOUND")
+            query = op["document"]
+        else:
+            raise Refused("no GraphQL query in the request", "BAD_REQUEST", 400)
+    limits = limits_mod.limits_for(who.kind.value)
+    try:
+        document = limits_mod.parse_limited(query, limits)
+    except limits_mod.LimitExceeded as e:
+        raise Refused(e.message, e.code, **e.extensions) from None
+    except GraphQLSyntaxError:
+        raise  # answered by the executor as GRAPHQL_PARSE_FAILED
+    roots = _root_fields(document, operation_name)
+    if (
+        roots & INTROSPECTION
+        and who.kind in (ClientKind.PUBLIC, ClientKind.PARTNER)
+        and not dev_mode
+    ):
+        raise Refused("introspection is off for this client", "INTROSPECTION_DISABLED")
+    if who.kind == ClientKind.PUBLIC and roots - PUBLIC_ROOT_FIELDS - (
+        INTROSPECTION if dev_mode else frozenset()
+    ):
+        raise Refused(
+            "sign in: without credentials only publishedResults is available",
+            "UNAUTHENTICATED",
+            401,
+        )
+    try:
+        limits_mod.check(document, schema, variables, operation_name, limits)
+    except limits_mod.LimitExceeded as e:
+        raise Refused(e.message, e.code, **e.extensions) from None
+    return Admitted(query, document)
+
+
+def _root_fields(document: DocumentNode, operation_name: str | None) -> set[str]:
+    ops = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    if operation_name:
+        ops = [o for o in ops if o.name and o.name.value == operation_name]
+    fields: set[str] = set()
+    for op in ops[:1] if not operation_name else ops:
+        for sel in op.selection_set.selections:
+            if isinstance(sel, FieldNode):
+                fields.add(sel.name.value)
+            else:
+                fields.add("<fragment>")  # root fragments: the public may not use them
+    return fields
