@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -210,7 +211,7 @@ def create_app(
         )
         app.state.rate_limiter = ratelimit.RateLimiter(
             app.state.limiter_redis,
-            prefix=f"{settings.db_prefix}rl:",
+            prefix=os.environ.get("HUB_RATE_PREFIX", f"{settings.db_prefix}rl:"),
             fail_open=ratelimit.fail_open_from_env(),
         )
         app.state.redis = aioredis.from_url(settings.redis_url, socket_timeout=1)

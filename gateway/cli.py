@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import dataclasses
 import os
+import secrets
 import sys
 import uuid
 from typing import Any
@@ -17,10 +18,11 @@ import uvicorn
 from adapters import settings as settings_mod
 from adapters.registry import Registry
 from gateway import logs
+from gateway.auth import AuthConfig, issue_token
 from resolvers.context import RequestContext
 from resolvers.task_results import deliver_credit
 from resolvers.task_verify import verify_draw
-from store import audit
+from store import access, audit
 from store.hub import HubStore
 
 EXAMPLE = """{{
@@ -97,10 +99,19 @@ async def _mark_seeded(
 
 
 def demo(host: str, port: int, workers: int, entities: int, seed: int, reseed: bool) -> None:
+    # The demo signs its own HS256 tokens; every worker inherits the secret.
+    os.environ.setdefault("HUB_JWT_SECRET", secrets.token_urlsafe(32))
+    os.environ.setdefault("HUB_DEV_MODE", "1")
     sample = asyncio.run(_prepare_demo(entities, seed, reseed))
     url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}/graphql"
+    cfg = AuthConfig.from_env()
+    planner = issue_token(cfg, "planner-demo", "market", ["planner"], name="联合抽查办公室")
+    officer = issue_token(cfg, "officer-demo", "fire", ["officer", "inspector"])
     print(
         f"\nJoint Supervision Hub on demo data\n  GraphiQL: {url}\n"
+        f"  (add the header  Authorization: Bearer <token>  in GraphiQL's Headers tab)\n"
+        f"  planner token (market, 8 h): {planner}\n"
+        f"  officer token (fire, 8 h):   {officer}\n"
         f"  try:\n{EXAMPLE.format(uscc=sample)}\n",
         flush=True,
     )
@@ -169,6 +180,29 @@ async def _deliver_credit() -> int:
     return await _with_store(work)
 
 
+async def _api_key(args: argparse.Namespace) -> int:
+    async def work(settings: settings_mod.Settings, store: HubStore) -> int:
+        if args.action == "create":
+            key = await access.create_key(store.pool, args.owner, args.scope)
+            print(key)
+            return 0
+        revoked = await access.revoke_key(store.pool, args.id)
+        print("revoked" if revoked else "no such active key")
+        return 0 if revoked else 1
+
+    return await _with_store(work)
+
+
+async def _register(args: argparse.Namespace) -> int:
+    async def work(settings: settings_mod.Settings, store: HubStore) -> int:
+        document = sys.stdin.read() if args.file == "-" else open(args.file).read()  # noqa: SIM115
+        digest = await access.register_operation(store.pool, args.name, document, args.scope)
+        print(digest)
+        return 0
+
+    return await _with_store(work)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="hub", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -190,6 +224,22 @@ def main(argv: list[str] | None = None) -> None:
     p = sub.add_parser("verify-audit", help="check a task's audit chain, name the first break")
     p.add_argument("task")
     sub.add_parser("deliver-credit", help="push pending credit feedback to the credit platform")
+    p = sub.add_parser("token", help="sign a token with HUB_JWT_SECRET (demo identities)")
+    p.add_argument("--sub", required=True)
+    p.add_argument("--dept", required=True)
+    p.add_argument(
+        "--role", action="append", default=[], help="officer, inspector, reviewer, planner"
+    )
+    p.add_argument("--ttl", type=int, default=8 * 3600)
+    p = sub.add_parser("api-key", help="create or revoke an integration partner's API key")
+    p.add_argument("action", choices=["create", "revoke"])
+    p.add_argument("--owner")
+    p.add_argument("--scope", action="append", default=[], help="e.g. entities:read")
+    p.add_argument("--id", help="the key id to revoke (the part after jsh_)")
+    p = sub.add_parser("register-operation", help="allow a document for partners, by scopes")
+    p.add_argument("file", help="the GraphQL document, or - for standard input")
+    p.add_argument("--name", required=True)
+    p.add_argument("--scope", action="append", default=[])
     args = parser.parse_args(argv)
 
     if args.command == "serve":
@@ -207,6 +257,16 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(asyncio.run(_verify_audit(args.task)))
     elif args.command == "deliver-credit":
         sys.exit(asyncio.run(_deliver_credit()))
+    elif args.command == "token":
+        print(
+            issue_token(
+                AuthConfig.from_env(), args.sub, args.dept, args.role or ["officer"], ttl=args.ttl
+            )
+        )
+    elif args.command == "api-key":
+        sys.exit(asyncio.run(_api_key(args)))
+    elif args.command == "register-operation":
+        sys.exit(asyncio.run(_register(args)))
 
 
 if __name__ == "__main__":

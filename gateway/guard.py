@@ -82,7 +82,7 @@ class Guard:
                 429,
                 "RATE_LIMITED",
                 "too many requests; retry later",
-                [(b"retry-after", decision.retry_after_header().encode())],
+                [(b"retry-after", decision.retry_after_header.encode())],
             )
             return
         scope.setdefault("state", {})["principal"] = principal

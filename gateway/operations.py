@@ -95,7 +95,7 @@ async def admit(
     try:
         document = limits_mod.parse_limited(query, limits)
     except limits_mod.LimitExceeded as e:
-        raise Refused(e.message, e.code, **e.extensions) from None
+        raise Refused(e.message, e.code, limit=e.limit, actual=e.actual) from None
     except GraphQLSyntaxError:
         raise  # answered by the executor as GRAPHQL_PARSE_FAILED
     roots = _root_fields(document, operation_name)
@@ -116,7 +116,7 @@ async def admit(
     try:
         limits_mod.check(document, schema, variables, operation_name, limits)
     except limits_mod.LimitExceeded as e:
-        raise Refused(e.message, e.code, **e.extensions) from None
+        raise Refused(e.message, e.code, limit=e.limit, actual=e.actual) from None
     return Admitted(query, document)
 
 

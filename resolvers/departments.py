@@ -39,3 +39,26 @@ async def checklist_items(ctx: RequestContext, code: str, path: list[str | int])
     except DepartmentUnavailable as e:
         ctx.report_unavailable(path, e)
         return []
+
+
+async def inspectors(
+    ctx: RequestContext, code: str, district: str, path: list[str | int]
+) -> tuple[list[Row], dict[str, list[Row]]]:
+    """A department's inspector pool in one district, with each inspector's conflicts."""
+    source = ctx.registry.get(code)
+    if not source.supports("inspector"):
+        return [], {}
+    try:
+        pool = await ctx.loaders.records(code, "inspector").load(district)
+        conflicts: dict[str, list[Row]] = {}
+        if source.supports("conflict") and pool:
+            # Conflicts are keyed by entity at the source; the pool's own are few: scan them.
+            rows = await source.scan("conflict", [], ["inspector_id", "uscc", "reason"])
+            ids = {r["id"] for r in pool}
+            for inspector_id, uscc, reason in rows:
+                if inspector_id in ids:
+                    conflicts.setdefault(inspector_id, []).append({"uscc": uscc, "reason": reason})
+    except DepartmentUnavailable as e:
+        ctx.report_unavailable(path, e)
+        return [], {}
+    return pool, conflicts

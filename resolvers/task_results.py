@@ -19,6 +19,7 @@ import orjson
 
 from adapters.credit_writer import NewCreditRecord, apply_credit
 from adapters.errors import DepartmentUnavailable
+from domain.access import ClientKind
 from domain.vocabulary import CreditGrade, InspectionResult
 from planning.credit import ApprovedResult, apply_result
 from planning.deadlines import is_late, publication_deadline
@@ -89,6 +90,13 @@ async def record_result(
             transition(ResultState(visit["state"]), ResultState.PENDING_REVIEW)
         except (InvalidTransition, ValueError) as e:
             raise ApiError(str(e), INVALID_STATE, state=visit["state"]) from None
+        team = await store.assignments_of(conn, [visit_id], current_only=True)
+        who = ctx.principal
+        if who.kind != ClientKind.OFFICER or who.department not in {a["department"] for a in team}:
+            raise ApiError(
+                "results are entered by officers of the departments on the visit's team",
+                "FORBIDDEN",
+            )
         form = form_from_data(orjson.loads(visit["form"]))
         try:
             route_outcomes(form, outcomes_of(data))

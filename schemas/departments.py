@@ -7,6 +7,7 @@ import strawberry
 from adapters.postgres import PostgresSource, Row
 from resolvers import departments as resolve
 from schemas.enums import EntityKind, HealthStatus
+from schemas.permissions import OwnDepartmentOrPlanner, Staff
 
 
 @strawberry.type(description="How a department's source answers right now.")
@@ -49,6 +50,35 @@ class ChecklistItem:
         )
 
 
+@strawberry.type(description="A declared conflict (回避): never drawn to inspect this entity.")
+class Conflict:
+    uscc: str
+    reason: str
+
+
+@strawberry.type(description="A certified inspector of a department (personal data guarded).")
+class Inspector:
+    id: str
+    tags: list[str]
+    district: str
+    available: bool
+    department_code: strawberry.Private[str]
+    person: strawberry.Private[Row]
+    declared: strawberry.Private[list[Row]]
+
+    @strawberry.field(permission_classes=[OwnDepartmentOrPlanner])
+    def name(self) -> str | None:
+        return self.person["name"]
+
+    @strawberry.field(permission_classes=[OwnDepartmentOrPlanner])
+    def certificate(self) -> str | None:
+        return self.person["certificate"]
+
+    @strawberry.field(permission_classes=[OwnDepartmentOrPlanner])
+    def conflicts(self) -> list[Conflict] | None:
+        return [Conflict(uscc=c["uscc"], reason=c["reason"]) for c in self.declared]
+
+
 @strawberry.type(description="A department whose database the hub reads through an adapter.")
 class Department:
     code: str = strawberry.field(description="Stable code, e.g. market, ecology, credit.")
@@ -67,6 +97,28 @@ class Department:
         return DepartmentHealth(
             status=HealthStatus(h.status), latency_ms=h.latency_ms, reason=h.reason
         )
+
+    @strawberry.field(
+        permission_classes=[Staff],
+        description="The department's inspector pool in one district (names, certificates and "
+        "conflicts only for the department's own officers and planners).",
+    )
+    async def inspectors(self, info: strawberry.Info, district: str) -> list[Inspector] | None:
+        pool, conflicts = await resolve.inspectors(
+            info.context, self.code, district, info.path.as_list()
+        )
+        return [
+            Inspector(
+                id=r["id"],
+                tags=r["tags"] or [],
+                district=r["district"],
+                available=bool(r["available"]),
+                department_code=self.code,
+                person=r,
+                declared=conflicts.get(r["id"], []),
+            )
+            for r in pool
+        ]
 
     @strawberry.field(description="The department's random-inspection item list.")
     async def checklist_items(self, info: strawberry.Info) -> list[ChecklistItem]:

@@ -95,7 +95,7 @@ class Entity:
         valid_on: Annotated[
             date | None, strawberry.argument(description="Only permits in force on this date.")
         ] = None,
-    ) -> list[Permit]:
+    ) -> list[Permit] | None:
         rows = await resolve.entity_records(
             info.context, self.uscc, "permit", _one(department), info.path.as_list()
         )
@@ -114,7 +114,7 @@ class Entity:
             date | None,
             strawberry.argument(description="Only penalties decided on or after this date."),
         ] = None,
-    ) -> list[Penalty]:
+    ) -> list[Penalty] | None:
         rows = await resolve.entity_records(
             info.context, self.uscc, "penalty", _one(department), info.path.as_list()
         )
@@ -128,7 +128,7 @@ class Entity:
     )
     async def inspections(
         self, info: strawberry.Info, department: str | None = None
-    ) -> list[Inspection]:
+    ) -> list[Inspection] | None:
         rows = await resolve.entity_records(
             info.context, self.uscc, "inspection", _one(department), info.path.as_list()
         )
@@ -140,7 +140,7 @@ class Entity:
     )
     async def credit_records(
         self, info: strawberry.Info, kinds: list[CreditRecordKind] | None = None
-    ) -> list[CreditRecord]:
+    ) -> list[CreditRecord] | None:
         rows = await resolve.entity_records(
             info.context, self.uscc, "credit_record", None, info.path.as_list()
         )

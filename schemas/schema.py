@@ -11,6 +11,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
+from schemas.access_api import AccessQuery
 from schemas.planning_api import Mutation, PlanningQuery
 from schemas.query import ReadQuery
 from schemas.scalars import SCALARS
@@ -29,7 +30,7 @@ class PartialResults(SchemaExtension):
             result.errors = [*(result.errors or []), *errors]
 
 
-Query = merge_types("Query", (ReadQuery, PlanningQuery))
+Query = merge_types("Query", (ReadQuery, PlanningQuery, AccessQuery))
 
 
 class HubSchema(strawberry.Schema):

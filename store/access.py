@@ -33,7 +33,10 @@ async def create_key(pool: asyncpg.Pool, owner: str, scopes: Sequence[str]) -> s
     secret = secrets.token_urlsafe(24)
     await pool.execute(
         "INSERT INTO api_key (id, secret_hash, owner, scopes) VALUES ($1, $2, $3, $4)",
-        key_id, _digest(secret), owner, list(scopes),
+        key_id,
+        _digest(secret),
+        owner,
+        list(scopes),
     )
     return f"{KEY_PREFIX}_{key_id}_{secret}"
 
@@ -67,7 +70,10 @@ async def register_operation(
     await pool.execute(
         "INSERT INTO persisted_operation (sha256, name, document, scopes) VALUES ($1, $2, $3, $4)"
         " ON CONFLICT (sha256) DO UPDATE SET name = EXCLUDED.name, scopes = EXCLUDED.scopes",
-        digest, name, document, list(scopes),
+        digest,
+        name,
+        document,
+        list(scopes),
     )
     return digest
 
@@ -80,8 +86,13 @@ async def log_access(pool: asyncpg.Pool, entry: dict[str, Any]) -> None:
     await pool.execute(
         "INSERT INTO access_log (request_id, client_kind, subject, department, operation,"
         " entities, departments) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        entry["request_id"], entry["client_kind"], entry["subject"], entry["department"],
-        entry["operation"], entry["entities"], entry["departments"],
+        entry["request_id"],
+        entry["client_kind"],
+        entry["subject"],
+        entry["department"],
+        entry["operation"],
+        entry["entities"],
+        entry["departments"],
     )
 
 
@@ -92,5 +103,7 @@ async def read_log(
     return await pool.fetch(
         "SELECT * FROM access_log WHERE ($1::text IS NULL OR $1 = ANY(departments))"
         " AND ($2::text IS NULL OR $2 = ANY(entities)) ORDER BY at DESC, id DESC LIMIT $3",
-        department, uscc, limit,
+        department,
+        uscc,
+        limit,
     )

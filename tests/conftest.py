@@ -21,7 +21,12 @@ from gateway.app import create_app
 from gateway.auth import AuthConfig, issue_token
 
 ADMIN_URL = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-AUTH = AuthConfig(issuer="joint-supervision-hub", audience="jsh-api", hs256_secret=uuid.uuid4().hex)
+# One secret per test process (this module may be imported as conftest and tests.conftest).
+AUTH = AuthConfig(
+    issuer="joint-supervision-hub",
+    audience="jsh-api",
+    hs256_secret=os.environ.setdefault("HUB_TEST_JWT_SECRET", uuid.uuid4().hex),
+)
 # The suite sends hundreds of requests a minute as one planner: rate limits are tested on
 # their own (tests/test_guard.py), not here.
 for _kind in ("OFFICER", "PLANNER", "PARTNER", "PUBLIC"):

@@ -11,7 +11,7 @@ import asyncpg
 import pytest
 
 from resolvers.task_verify import verify_draw
-from tests.conftest import ADMIN_URL, Hub
+from tests.conftest import ADMIN_URL, Hub, token
 
 DEPARTMENTS = ["market", "culture", "fire"]
 
@@ -242,6 +242,12 @@ mutation($t: ID!, $close: Boolean, $reason: String) {
 }"""
 
 
+def inspector_of(visit: dict) -> dict[str, str]:
+    """An officer of a department on the visit's team: who may enter its result."""
+    dept = visit["team"][0]["department"]["code"]
+    return {"authorization": f"Bearer {token(dept, ('officer', 'inspector'), sub='insp-1')}"}
+
+
 def outcomes(visit: dict, bad: int = 1) -> list[dict]:
     entries = visit["form"]["entries"]
     return [
@@ -277,6 +283,7 @@ async def test_results_flow_review_publish_and_feed_credit(hub: Hub) -> None:
                 "concludedOn": concluded,
             }
         },
+        headers=inspector_of(visit),
     )
     assert wrong["errors"][0]["extensions"]["reason"] == "RESULT_DOES_NOT_MATCH_FORM"
 
@@ -286,11 +293,13 @@ async def test_results_flow_review_publish_and_feed_credit(hub: Hub) -> None:
         "entries": outcomes(visit),
         "concludedOn": concluded,
     }
-    body = await hub.gql(RECORD, {"input": entry})
+    planner_try = await hub.gql(RECORD, {"input": entry})
+    assert planner_try["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    body = await hub.gql(RECORD, {"input": entry}, headers=inspector_of(visit))
     assert body["data"]["recordVisitResult"]["state"] == "PENDING_REVIEW"
     returned = await hub.gql(REVIEW, {"v": visit["id"], "ok": False, "c": "请补充整改照片"})
     assert returned["data"]["reviewVisitResult"]["state"] == "RETURNED"
-    again = await hub.gql(RECORD, {"input": entry})
+    again = await hub.gql(RECORD, {"input": entry}, headers=inspector_of(visit))
     assert again["data"]["recordVisitResult"]["result"]["version"] == 2
     approved = await hub.gql(REVIEW, {"v": visit["id"], "ok": True, "c": ""})
     assert approved["data"]["reviewVisitResult"]["state"] == "APPROVED"
@@ -400,6 +409,7 @@ async def test_recently_inspected_entities_are_excluded(hub: Hub) -> None:
                 "concludedOn": today,
             }
         },
+        headers=inspector_of(visit),
     )
     plan = {"ratios": [{"grade": g, "ratio": 1.0} for g in "ABCD"], "exclusionDays": 30}
     second = await drawn_task(hub, plan=plan)
@@ -428,8 +438,13 @@ async def test_verify_commands_from_the_shell(hub: Hub, prefix) -> None:
 
     async def run(*args: str) -> tuple[int, str]:
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "gateway.cli", *args, env=env,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+            sys.executable,
+            "-m",
+            "gateway.cli",
+            *args,
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
         )
         out, _ = await proc.communicate()
         return proc.returncode or 0, out.decode()

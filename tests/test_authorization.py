@@ -1,0 +1,147 @@
+"""Who may see what: each cell of the README's role × field table, walked for real."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+
+from store import access
+from tests.conftest import Hub, token
+
+ENTITY = "query($u: String!) { entity(uscc: $u) { name %s } }"
+
+# field under test -> (query, path of the field in the answer)
+FIELDS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "publishedResults": (
+        "{ publishedResults(first: 5) { edges { node { uscc } } } }",
+        ("publishedResults",),
+    ),
+    "entity": (ENTITY % "", ("entity",)),
+    "Entity.permits": (ENTITY % "permits { id }", ("entity", "permits")),
+    "Entity.penalties": (ENTITY % "penalties { id }", ("entity", "penalties")),
+    "Penalty.violation": (
+        ENTITY % "penalties { violation }",
+        ("entity", "penalties", 0, "violation"),
+    ),
+    "Entity.credit": (ENTITY % "credit { grade }", ("entity", "credit")),
+    "Entity.inspections": (ENTITY % "inspections { id }", ("entity", "inspections")),
+    "Department.inspectors": (
+        '{ departments { code inspectors(district: "370202") { id } } }',
+        ("departments", 0, "inspectors"),
+    ),
+    "Inspector.name (own department)": (
+        '{ departments { code inspectors(district: "370202") { id name certificate } } }',
+        ("departments", 4, "inspectors", 0, "name"),  # fire, the officer's own
+    ),
+    "Inspector.name (other department)": (
+        '{ departments { code inspectors(district: "370202") { id name certificate } } }',
+        ("departments", 0, "inspectors", 0, "name"),  # market
+    ),
+    "jointInspectionTasks": (
+        "{ jointInspectionTasks(first: 1) { nodes { id } } }",
+        ("jointInspectionTasks",),
+    ),
+    "auditTrail": (
+        "query($t: ID!) { auditTrail(taskId: $t) { verification { ok } } }",
+        ("auditTrail",),
+    ),
+    "accessLog": ("{ accessLog(first: 1) { at } }", ("accessLog",)),
+    "createJointInspectionTask": (
+        """mutation($k: String!) { createJointInspectionTask(input: {
+             title: "t", leadDepartment: "market", departments: ["fire"],
+             plan: { ratios: [{grade: A, ratio: 0.1}] }, windowStart: "2026-12-01",
+             windowEnd: "2026-12-31", idempotencyKey: $k }) { id } }""",
+        ("createJointInspectionTask",),
+    ),
+}
+
+OK, FORBIDDEN, UNAUTH = "ok", "FORBIDDEN", "UNAUTHENTICATED"
+ROLES = ("public", "partner", "officer", "planner")
+# The README's table: one row per field, one column per role.
+TABLE: dict[str, tuple[str, str, str, str]] = {
+    "publishedResults": (OK, OK, OK, OK),
+    "entity": (UNAUTH, OK, OK, OK),
+    "Entity.permits": (UNAUTH, OK, OK, OK),
+    "Entity.penalties": (UNAUTH, FORBIDDEN, OK, OK),
+    "Penalty.violation": (UNAUTH, FORBIDDEN, OK, OK),
+    "Entity.credit": (UNAUTH, OK, OK, OK),
+    "Entity.inspections": (UNAUTH, FORBIDDEN, OK, OK),
+    "Department.inspectors": (UNAUTH, FORBIDDEN, OK, OK),
+    "Inspector.name (own department)": (UNAUTH, FORBIDDEN, OK, OK),
+    "Inspector.name (other department)": (UNAUTH, FORBIDDEN, FORBIDDEN, OK),
+    "jointInspectionTasks": (UNAUTH, FORBIDDEN, OK, OK),
+    "auditTrail": (UNAUTH, FORBIDDEN, FORBIDDEN, OK),
+    "accessLog": (UNAUTH, FORBIDDEN, OK, OK),
+    "createJointInspectionTask": (UNAUTH, FORBIDDEN, FORBIDDEN, OK),
+}
+PARTNER_SCOPES = ["entities:read", "permits:read", "credit:read"]  # no penalties:read
+
+
+@pytest.fixture(scope="module")
+async def partner_key(hub: Hub) -> str:
+    pool = hub.app.state.store.pool
+    for query, _ in FIELDS.values():
+        await access.register_operation(pool, "authz-probe", query, [])
+    return await access.create_key(pool, "credit platform (test)", PARTNER_SCOPES)
+
+
+@pytest.fixture(scope="module")
+async def a_task(hub: Hub) -> str:
+    body = await hub.gql(FIELDS["createJointInspectionTask"][0], {"k": uuid.uuid4().hex})
+    return body["data"]["createJointInspectionTask"]["id"]
+
+
+def _at(data: Any, path: tuple[Any, ...]) -> Any:
+    for step in path:
+        if data is None:
+            return None
+        data = data[step]
+    return data
+
+
+async def _ask(hub: Hub, role: str, query: str, variables: dict, key: str) -> tuple[int, dict]:
+    headers: dict[str, str] = {}
+    payload: dict[str, Any] = {"query": query, "variables": variables}
+    if role == "officer":
+        headers["authorization"] = f"Bearer {token('fire', ('officer',), sub='officer-1')}"
+    elif role == "planner":
+        headers["authorization"] = f"Bearer {token('market', ('planner',))}"
+    elif role == "partner":
+        headers["x-api-key"] = key
+        payload = {
+            "variables": variables,
+            "extensions": {
+                "persistedQuery": {"version": 1, "sha256Hash": access.document_hash(query)}
+            },
+        }
+    r = await hub.raw.post("/graphql", json=payload, headers=headers)
+    return r.status_code, r.json()
+
+
+@pytest.mark.parametrize("field", list(TABLE))
+@pytest.mark.parametrize("role", ROLES)
+async def test_role_field_table(hub: Hub, seeded, partner_key, a_task, field, role) -> None:
+    query, path = FIELDS[field]
+    variables = {"u": seeded.sample_uscc, "t": a_task, "k": uuid.uuid4().hex}
+    expected = TABLE[field][ROLES.index(role)]
+    status, body = await _ask(hub, role, query, variables, partner_key)
+    if expected == UNAUTH:
+        assert status == 401 and body["errors"][0]["extensions"]["code"] == UNAUTH
+        return
+    assert status == 200, body
+    errors = [
+        e
+        for e in body.get("errors", [])
+        if tuple(e.get("path") or ())[: len(path)] == path[: len(e.get("path") or ())]
+        and e["extensions"]["code"] in (FORBIDDEN, UNAUTH)
+    ]
+    if expected == OK:
+        assert not errors, errors
+        assert _at(body["data"], path) is not None
+    else:
+        assert errors and errors[0]["extensions"]["code"] == FORBIDDEN
+        assert _at(body["data"], path) is None
+        if len(path) > 1:  # the rest of the answer is intact
+            assert body["data"] is not None
