@@ -8,15 +8,18 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import asyncpg
 import redis.asyncio as aioredis
+from cross_web import HTTPException
 from graphql import GraphQLSyntaxError
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
@@ -29,6 +32,7 @@ from domain.access import PUBLIC
 from gateway import errors, logs, operations, ratelimit
 from gateway.auth import AuthConfig
 from gateway.guard import Guard
+from gateway.media import GraphQLMediaType
 from resolvers.context import RequestContext
 from resolvers.departments import all_health
 from schemas.schema import schema
@@ -36,6 +40,7 @@ from store import access
 from store.hub import HubStore
 
 log = logging.getLogger("gateway")
+WEB = Path(__file__).resolve().parent.parent / "web"
 
 
 class HubGraphQL(GraphQL):
@@ -82,6 +87,10 @@ class HubGraphQL(GraphQL):
             admitted = None  # the executor answers it with GRAPHQL_PARSE_FAILED
         if admitted is not None:
             request_data.query = admitted.query
+            if request_adapter.method == "GET" and operations.is_mutation(
+                admitted.document, request_data.operation_name
+            ):
+                raise HTTPException(405, "mutations are sent with POST")
         result = await super().execute_single(
             request, request_adapter, sub_response, context, root_value, request_data
         )
@@ -93,7 +102,15 @@ class HubGraphQL(GraphQL):
         if result.errors:
             rid = logs.request_id.get()
             result.errors = [errors.shape(e, rid) for e in result.errors]
-        return await super().process_result(request, result)
+        response = await super().process_result(request, result)
+        if (
+            result.data is None
+            and result.errors
+            and all(errors.is_request_error(e) for e in result.errors)
+        ):
+            # Nothing executed: a request error carries no "data" (GraphQL over HTTP).
+            response.pop("data", None)
+        return response
 
 
 async def _log_access(ctx: RequestContext, operation: str | None) -> None:
@@ -230,9 +247,12 @@ def create_app(
             Route("/graphql", graphql),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            # The planning page: static files that use nothing but the public GraphQL API.
+            Mount("/plan", StaticFiles(directory=WEB, html=True), name="plan"),
         ],
         lifespan=lifespan,
     )
     app.add_middleware(Guard)
+    app.add_middleware(GraphQLMediaType)
     app.add_middleware(RequestIdMiddleware)
     return app

@@ -45,3 +45,27 @@ def shape(error: GraphQLError, request_id: str) -> GraphQLError:
         path=error.path,
         extensions={"code": INTERNAL, "requestId": request_id},
     )
+
+
+# Codes of errors raised before execution: the operation never ran.
+REQUEST_ERRORS = frozenset(
+    {
+        PARSE_FAILED,
+        VALIDATION_FAILED,
+        "QUERY_TOO_DEEP",
+        "TOO_MANY_ALIASES",
+        "TOO_MANY_TOKENS",
+        "QUERY_TOO_COMPLEX",
+        "BODY_TOO_LARGE",
+        "INTROSPECTION_DISABLED",
+        "UNAUTHENTICATED",
+        "PERSISTED_OPERATION_REQUIRED",
+        "OPERATION_NOT_REGISTERED",
+        "PERSISTED_QUERY_NOT_FOUND",
+        "BAD_REQUEST",
+    }
+)
+
+
+def is_request_error(error: GraphQLError) -> bool:
+    return error.path is None and (error.extensions or {}).get("code") in REQUEST_ERRORS

@@ -132,3 +132,10 @@ def _root_fields(document: DocumentNode, operation_name: str | None) -> set[str]
             else:
                 fields.add("<fragment>")  # root fragments: the public may not use them
     return fields
+
+
+def is_mutation(document: DocumentNode, operation_name: str | None) -> bool:
+    ops = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    if operation_name:
+        ops = [o for o in ops if o.name and o.name.value == operation_name]
+    return bool(ops) and ops[0].operation.value == "mutation"
