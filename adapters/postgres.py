@@ -7,6 +7,7 @@ come from the validated mapping, values only ever travel as parameters.
 from __future__ import annotations
 
 import asyncio
+import random
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -15,12 +16,22 @@ from typing import Any
 
 import asyncpg
 
+from adapters.breaker import CircuitBreaker
 from adapters.errors import DepartmentUnavailable, MappingError
 from adapters.mapping import Mapping, RecordMap, sql_ident
 from adapters.transforms import converter
 from domain.records import RECORD_FIELDS
+from telemetry import metrics
 
 Row = dict[str, Any]
+READ_RETRIES = 2
+# Failures of the connection, not of the statement: worth one more try on another connection.
+_RETRYABLE = (
+    OSError,
+    asyncpg.ConnectionDoesNotExistError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.InterfaceError,
+)
 
 
 class _NoResetConnection(asyncpg.Connection):  # type: ignore[misc]
@@ -59,6 +70,7 @@ class PostgresSource:
         self.timeout = mapping.timeout_ms / 1000
         self.statements = 0  # SQL statements sent; tests and metrics read it
         self._pool: asyncpg.Pool | None = None
+        self.breaker = CircuitBreaker()
         self._compiled = {kind: self._compile(rm) for kind, rm in mapping.records.items()}
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -125,20 +137,51 @@ class PostgresSource:
     async def _fetch(
         self, sql: str, *args: Any, timeout: float | None = None
     ) -> list[asyncpg.Record]:
+        """One statement within the department's time budget: connection failures are retried
+        (reads are safe to repeat) with jittered backoff inside that budget; the breaker
+        keeps a dead department from costing anything."""
         if self._pool is None:
             raise DepartmentUnavailable(self.code, "not opened")
+        if not self.breaker.allow():
+            raise DepartmentUnavailable(
+                self.code, f"circuit open; next probe in {self.breaker.retry_in():.1f}s"
+            )
         self.statements += 1
         limit = timeout or self.timeout
+        start = time.perf_counter()
+        attempt = 0
         try:
             async with asyncio.timeout(limit):
-                async with self._pool.acquire() as conn:
-                    return await conn.fetch(sql, *args)
+                while True:
+                    try:
+                        async with self._pool.acquire() as conn:
+                            rows = await conn.fetch(sql, *args)
+                        break
+                    except _RETRYABLE:
+                        attempt += 1
+                        if attempt > READ_RETRIES:
+                            raise
+                        await asyncio.sleep(random.uniform(0.5, 1.5) * 0.05 * 2**attempt)
         except TimeoutError:
+            self._failed("timeout")
             raise DepartmentUnavailable(self.code, f"no answer within {limit:g}s") from None
         except asyncio.CancelledError:
             raise
         except Exception as e:  # any source failure is reported, not raised through
+            self._failed(type(e).__name__)
             raise DepartmentUnavailable(self.code, type(e).__name__) from e
+        self.breaker.success()
+        metrics.BREAKER_STATE.labels(self.code).set(0)
+        metrics.DEPARTMENT_SECONDS.labels(self.code).observe(time.perf_counter() - start)
+        return rows
+
+    def _failed(self, reason: str) -> None:
+        self.breaker.failure()
+        metrics.DEPARTMENT_ERRORS.labels(self.code, reason).inc()
+        state = self.breaker.state
+        metrics.BREAKER_STATE.labels(self.code).set(
+            {"CLOSED": 0, "HALF_OPEN": 1, "OPEN": 2}[state.value]
+        )
 
     def _rows(self, c: _Compiled, records: Iterable[asyncpg.Record]) -> list[Row]:
         out = []

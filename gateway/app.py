@@ -38,6 +38,7 @@ from resolvers.departments import all_health
 from schemas.schema import schema
 from store import access
 from store.hub import HubStore
+from telemetry import metrics
 
 log = logging.getLogger("gateway")
 WEB = Path(__file__).resolve().parent.parent / "web"
@@ -91,9 +92,15 @@ class HubGraphQL(GraphQL):
                 admitted.document, request_data.operation_name
             ):
                 raise HTTPException(405, "mutations are sent with POST")
+        operation = (request_data.operation_name or "anonymous")[:64]
+        start = time.perf_counter()
         result = await super().execute_single(
             request, request_adapter, sub_response, context, root_value, request_data
         )
+        metrics.REQUEST_SECONDS.labels(operation).observe(time.perf_counter() - start)
+        metrics.REQUESTS.labels(operation, "error" if result.errors else "ok").inc()
+        for e in result.errors or ():
+            metrics.GRAPHQL_ERRORS.labels((e.extensions or {}).get("code", "NONE")).inc()
         if context.reads:
             await _log_access(context, request_data.operation_name)
         return result
@@ -174,6 +181,11 @@ class RequestIdMiddleware:
             logs.request_id.reset(token)
 
 
+async def prometheus(request: Request) -> Response:
+    body, content_type = metrics.exposition()
+    return Response(body, media_type=content_type)
+
+
 async def healthz(request: Request) -> Response:
     return JSONResponse({"status": "alive"})
 
@@ -183,7 +195,12 @@ async def readyz(request: Request) -> Response:
     registry: Registry = request.app.state.registry
     health = await all_health(list(registry))
     departments = {
-        code: {"status": h.status, "latencyMs": h.latency_ms, "reason": h.reason}
+        code: {
+            "status": h.status,
+            "latencyMs": h.latency_ms,
+            "reason": h.reason,
+            "breaker": h.breaker,
+        }
         for code, h in health.items()
     }
     try:
@@ -247,6 +264,7 @@ def create_app(
             Route("/graphql", graphql),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            Route("/metrics", prometheus),
             # The planning page: static files that use nothing but the public GraphQL API.
             Mount("/plan", StaticFiles(directory=WEB, html=True), name="plan"),
         ],

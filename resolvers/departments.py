@@ -15,14 +15,15 @@ class Health:
     status: str  # UP | DOWN
     latency_ms: float | None
     reason: str | None
+    breaker: str  # CLOSED | HALF_OPEN | OPEN
 
 
 async def health(source: PostgresSource) -> Health:
     try:
         seconds = await source.ping()
     except DepartmentUnavailable as e:
-        return Health("DOWN", None, e.reason)
-    return Health("UP", round(seconds * 1000, 2), None)
+        return Health("DOWN", None, e.reason, source.breaker.state.value)
+    return Health("UP", round(seconds * 1000, 2), None, source.breaker.state.value)
 
 
 async def all_health(sources: list[PostgresSource]) -> dict[str, Health]:

@@ -15,6 +15,10 @@ class DepartmentHealth:
     status: HealthStatus
     latency_ms: float | None
     reason: str | None = strawberry.field(description="Why it is down, when it is.")
+    breaker: str = strawberry.field(
+        description="Circuit breaker: CLOSED (calls go out), OPEN (refused at once after "
+        "repeated failures), HALF_OPEN (one probe goes out)."
+    )
 
 
 @strawberry.type(
@@ -95,7 +99,10 @@ class Department:
     async def health(self, info: strawberry.Info) -> DepartmentHealth:
         h = await resolve.health(info.context.registry.get(self.code))
         return DepartmentHealth(
-            status=HealthStatus(h.status), latency_ms=h.latency_ms, reason=h.reason
+            status=HealthStatus(h.status),
+            latency_ms=h.latency_ms,
+            reason=h.reason,
+            breaker=h.breaker,
         )
 
     @strawberry.field(

@@ -1,0 +1,52 @@
+"""Prometheus metrics of the hub, served at /metrics.
+
+With several worker processes, set PROMETHEUS_MULTIPROC_DIR to an empty folder so that
+/metrics adds up every worker (prometheus_client's multiprocess mode); without it each
+worker reports its own.
+"""
+
+from __future__ import annotations
+
+import os
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+
+LATENCY_BUCKETS = (0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+
+REQUESTS = Counter("jsh_requests_total", "GraphQL requests", ["operation", "status"])
+REQUEST_SECONDS = Histogram(
+    "jsh_request_seconds", "GraphQL request latency", ["operation"], buckets=LATENCY_BUCKETS
+)
+GRAPHQL_ERRORS = Counter("jsh_graphql_errors_total", "Errors in responses", ["code"])
+DEPARTMENT_SECONDS = Histogram(
+    "jsh_department_seconds",
+    "Latency of one department call",
+    ["department"],
+    buckets=LATENCY_BUCKETS,
+)
+DEPARTMENT_ERRORS = Counter(
+    "jsh_department_errors_total", "Failed department calls", ["department", "reason"]
+)
+BREAKER_STATE = Gauge(
+    "jsh_breaker_state",
+    "Circuit breaker per department: 0 closed, 1 half-open, 2 open",
+    ["department"],
+    multiprocess_mode="max",
+)
+CACHE = Counter("jsh_cache_total", "Cache lookups", ["result"])  # hit | miss
+
+
+def exposition() -> tuple[bytes, str]:
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        return generate_latest(registry), CONTENT_TYPE_LATEST
+    return generate_latest(), CONTENT_TYPE_LATEST
