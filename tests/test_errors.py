@@ -9,8 +9,9 @@ from gateway.errors import shape
 
 def test_unexpected_exception_is_masked_with_the_request_id() -> None:
     original = RuntimeError("password=hunter2 at db.internal:5432")
-    err = GraphQLError("password=hunter2 at db.internal:5432", original_error=original,
-                       path=["entity"])
+    err = GraphQLError(
+        "password=hunter2 at db.internal:5432", original_error=original, path=["entity"]
+    )
     shaped = shape(err, "req-42")
     assert shaped.extensions == {"code": "INTERNAL_SERVER_ERROR", "requestId": "req-42"}
     assert "hunter2" not in shaped.message and "req-42" in shaped.message

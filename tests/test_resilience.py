@@ -31,7 +31,7 @@ async def slowed(dsn: str, table: str, seconds: float) -> AsyncIterator[None]:
             f'ALTER TABLE "{table}" RENAME TO "{table}_fast";'
             "CREATE FUNCTION hub_test_slow() RETURNS boolean LANGUAGE sql AS "
             f"$$ SELECT pg_sleep({seconds}); SELECT true $$;"
-            f'CREATE VIEW "{table}" AS SELECT * FROM "{table}_fast" WHERE hub_test_slow();'
+            f'CREATE VIEW "{table}" AS SELECT * FROM "{table}_fast" WHERE (SELECT hub_test_slow());'
         )
         yield
     finally:
