@@ -224,6 +224,7 @@ def main(argv: list[str] | None = None) -> None:
     p = sub.add_parser("verify-audit", help="check a task's audit chain, name the first break")
     p.add_argument("task")
     sub.add_parser("deliver-credit", help="push pending credit feedback to the credit platform")
+    sub.add_parser("sdl", help="print the federation subgraph SDL (what _service { sdl } serves)")
     p = sub.add_parser("token", help="sign a token with HUB_JWT_SECRET (demo identities)")
     p.add_argument("--sub", required=True)
     p.add_argument("--dept", required=True)
@@ -257,6 +258,10 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(asyncio.run(_verify_audit(args.task)))
     elif args.command == "deliver-credit":
         sys.exit(asyncio.run(_deliver_credit()))
+    elif args.command == "sdl":
+        from schemas.schema import schema
+
+        print(schema.as_str())
     elif args.command == "token":
         print(
             issue_token(

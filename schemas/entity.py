@@ -38,13 +38,20 @@ def _one(department: str | None) -> list[str] | None:
     return None if department is None else [department]
 
 
-@strawberry.type(
+@strawberry.federation.type(
+    keys=["uscc"],
     description="A market entity (市场主体), keyed by its Unified Social Credit Code. Register "
-    "fields come from market regulation and are null only while it is unavailable."
+    "fields come from market regulation and are null only while it is unavailable.",
 )
 class Entity:
     uscc: str = strawberry.field(description="Unified Social Credit Code (18 characters).")
     row: strawberry.Private[Row | None]
+
+    @classmethod
+    async def resolve_reference(cls, info: strawberry.Info, uscc: str) -> Entity | None:
+        """A federation router asking for an entity by key (`_entities`)."""
+        found = await resolve.get_entity(info.context, uscc, info.path.as_list())
+        return None if found is None else cls(uscc=found.uscc, row=found.row)
 
     @strawberry.field
     def name(self) -> str | None:

@@ -33,7 +33,7 @@ class PartialResults(SchemaExtension):
 Query = merge_types("Query", (ReadQuery, PlanningQuery, AccessQuery))
 
 
-class HubSchema(strawberry.Schema):
+class HubSchema(strawberry.federation.Schema):
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         """Expected errors (a stable code) are answers, not faults: log only the rest."""
         unexpected = [
@@ -51,6 +51,7 @@ def build_schema() -> strawberry.Schema:
         mutation=Mutation,
         extensions=[PartialResults],
         config=StrawberryConfig(scalar_map=SCALARS),
+        federation_version="2.5",
     )
 
 

@@ -12,7 +12,7 @@ from hypothesis_graphql import strategies as gql
 from schemas.schema import schema
 from tests.conftest import Hub
 
-SDL = schema.as_str()
+SDL = schema._schema  # the executable schema (the printed SDL carries federation directives)
 SCALARS = {
     "Date": st.dates().map(lambda d: graphql.StringValueNode(value=d.isoformat())),
     "DateTime": st.datetimes().map(lambda d: graphql.StringValueNode(value=d.isoformat())),
@@ -20,6 +20,20 @@ SCALARS = {
         lambda d: graphql.StringValueNode(value=str(d))
     ),
     "JSON": st.just(graphql.StringValueNode(value="{}")),
+    # Federation's entity representations: {__typename: "Entity", uscc: …}
+    "_Any": st.sampled_from(["914403001922038216", "123", "91330100716105852F"]).map(
+        lambda code: graphql.ObjectValueNode(
+            fields=(
+                graphql.ObjectFieldNode(
+                    name=graphql.NameNode(value="__typename"),
+                    value=graphql.StringValueNode(value="Entity"),
+                ),
+                graphql.ObjectFieldNode(
+                    name=graphql.NameNode(value="uscc"), value=graphql.StringValueNode(value=code)
+                ),
+            )
+        )
+    ),
 }
 FUZZ = settings(
     max_examples=60, deadline=None, database=None, suppress_health_check=list(HealthCheck)
