@@ -21,7 +21,7 @@ from adapters.errors import DepartmentUnavailable, MappingError
 from adapters.mapping import Mapping, RecordMap, sql_ident
 from adapters.transforms import converter
 from domain.records import RECORD_FIELDS
-from telemetry import metrics
+from telemetry import metrics, tracing
 
 Row = dict[str, Any]
 READ_RETRIES = 2
@@ -150,6 +150,10 @@ class PostgresSource:
         limit = timeout or self.timeout
         start = time.perf_counter()
         attempt = 0
+        span = tracing.tracer.start_span(
+            "department.query",
+            attributes={"department": self.code, "db.system": "postgresql", "db.statement": sql},
+        )
         try:
             async with asyncio.timeout(limit):
                 while True:
@@ -163,19 +167,24 @@ class PostgresSource:
                             raise
                         await asyncio.sleep(random.uniform(0.5, 1.5) * 0.05 * 2**attempt)
         except TimeoutError:
-            self._failed("timeout")
+            self._failed("timeout", span)
             raise DepartmentUnavailable(self.code, f"no answer within {limit:g}s") from None
         except asyncio.CancelledError:
+            span.end()
             raise
         except Exception as e:  # any source failure is reported, not raised through
-            self._failed(type(e).__name__)
+            self._failed(type(e).__name__, span)
             raise DepartmentUnavailable(self.code, type(e).__name__) from e
+        span.set_attribute("rows", len(rows))
+        span.end()
         self.breaker.success()
         metrics.BREAKER_STATE.labels(self.code).set(0)
         metrics.DEPARTMENT_SECONDS.labels(self.code).observe(time.perf_counter() - start)
         return rows
 
-    def _failed(self, reason: str) -> None:
+    def _failed(self, reason: str, span: Any) -> None:
+        span.set_attribute("error", reason)
+        span.end()
         self.breaker.failure()
         metrics.DEPARTMENT_ERRORS.labels(self.code, reason).inc()
         state = self.breaker.state

@@ -6,9 +6,10 @@ import asyncio
 from collections.abc import Iterator
 
 from adapters.errors import DepartmentUnavailable
+from adapters.http_source import HttpSource, load_http_mapping
 from adapters.mapping import load_mapping
 from adapters.postgres import PostgresSource
-from adapters.settings import Settings
+from adapters.settings import DepartmentConfig, Settings
 
 REGISTER = "entity"  # the record kind of the master list of entities
 
@@ -23,13 +24,24 @@ class UnknownDepartment(KeyError):
         return f"unknown department {self.code!r}; known: {', '.join(self.known)}"
 
 
+def build_source(d: DepartmentConfig) -> PostgresSource | HttpSource:
+    """The adapter of one department line, by its kind (both expose the same interface)."""
+    if d.kind == "http":
+        if not d.url:
+            raise ValueError(f"department {d.code!r}: an http source needs a url")
+        return HttpSource(load_http_mapping(d.mapping), d.url, token_env=d.token_env)
+    if d.kind == "postgres":
+        return PostgresSource(load_mapping(d.mapping), d.dsn)
+    raise ValueError(f"department {d.code!r}: unknown adapter kind {d.kind!r}")
+
+
 class Registry:
     def __init__(self, sources: list[PostgresSource]) -> None:
         self._sources = {s.code: s for s in sources}
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Registry:
-        return cls([PostgresSource(load_mapping(d.mapping), d.dsn) for d in settings.departments])
+        return cls([build_source(d) for d in settings.departments])
 
     async def open(self) -> None:
         await asyncio.gather(*(s.open() for s in self._sources.values()))

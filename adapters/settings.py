@@ -18,11 +18,17 @@ def database_dsn(server_url: str, database: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, "/" + database, parts.query, parts.fragment))
 
 
+ADAPTER_KINDS = ("postgres", "http")
+
+
 @dataclass(frozen=True, slots=True)
 class DepartmentConfig:
     code: str
     mapping: str
-    dsn: str
+    dsn: str  # "" for an http department
+    kind: str = "postgres"  # the adapter reading it: postgres | http
+    url: str | None = None  # http: base URL of the department's API
+    token_env: str | None = None  # http: variable holding its token (overrides the mapping's)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +50,28 @@ def load_departments(path: Path, server_url: str, prefix: str) -> tuple[Departme
         table = tomllib.load(f)["departments"]
     out = []
     for code, spec in table.items():
+        kind = spec.get("kind", "postgres")
+        if kind not in ADAPTER_KINDS:
+            raise ValueError(f"department {code!r}: unknown kind {kind!r}; known: {ADAPTER_KINDS}")
+        if kind == "http":
+            # The URL may differ per deployment (url_env); the token is never in the file.
+            url = os.environ.get(spec["url_env"]) if "url_env" in spec else spec.get("url")
+            if not url:
+                raise ValueError(
+                    f'department {code!r}: kind = "http" needs url, or url_env naming a set '
+                    "environment variable"
+                )
+            out.append(
+                DepartmentConfig(
+                    code=code,
+                    mapping=spec["mapping"],
+                    dsn="",
+                    kind=kind,
+                    url=url,
+                    token_env=spec.get("token_env"),
+                )
+            )
+            continue
         if "dsn_env" in spec:
             dsn = os.environ[spec["dsn_env"]]
         else:

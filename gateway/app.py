@@ -38,7 +38,7 @@ from resolvers.departments import all_health
 from schemas.schema import schema
 from store import access
 from store.hub import HubStore
-from telemetry import metrics
+from telemetry import metrics, tracing
 
 log = logging.getLogger("gateway")
 WEB = Path(__file__).resolve().parent.parent / "web"
@@ -92,11 +92,23 @@ class HubGraphQL(GraphQL):
                 admitted.document, request_data.operation_name
             ):
                 raise HTTPException(405, "mutations are sent with POST")
-        operation = (request_data.operation_name or "anonymous")[:64]
+        operation = (
+            request_data.operation_name
+            or (admitted and operations.operation_name(admitted.document))
+            or "anonymous"
+        )[:64]
         start = time.perf_counter()
-        result = await super().execute_single(
-            request, request_adapter, sub_response, context, root_value, request_data
-        )
+        with tracing.tracer.start_as_current_span(
+            "graphql.request",
+            attributes={
+                "graphql.operation.name": operation,
+                "request_id": context.request_id,
+                "client.kind": context.principal.kind.value,
+            },
+        ):
+            result = await super().execute_single(
+                request, request_adapter, sub_response, context, root_value, request_data
+            )
         metrics.REQUEST_SECONDS.labels(operation).observe(time.perf_counter() - start)
         metrics.REQUESTS.labels(operation, "error" if result.errors else "ok").inc()
         for e in result.errors or ():
@@ -223,6 +235,7 @@ def create_app(
 ) -> Starlette:
     settings = settings or settings_mod.from_env()
     auth_config = auth_config or AuthConfig.from_env()
+    tracing.configure()
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -139,3 +139,9 @@ def is_mutation(document: DocumentNode, operation_name: str | None) -> bool:
     if operation_name:
         ops = [o for o in ops if o.name and o.name.value == operation_name]
     return bool(ops) and ops[0].operation.value == "mutation"
+
+
+def operation_name(document: DocumentNode) -> str | None:
+    """The name of the document's only operation, for metrics and traces."""
+    ops = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    return ops[0].name.value if len(ops) == 1 and ops[0].name else None

@@ -1,0 +1,621 @@
+"""The HTTP adapter: a department that exposes a JSON API instead of its database.
+
+Same interface as PostgresSource, driven by a mapping file (mappings/fire_http.toml): the
+unified fields, transforms and code maps are declared and validated exactly as for SQL
+(adapters/mapping.py), with JSON field names where SQL mappings name columns; the HTTP parts
+(an `[http]` table, each record's path, batch parameter, pagination, filters) are parsed here.
+
+One call per batch of up to `batch_max` keys (larger batches are split and sent concurrently),
+pages followed through the API's continuation token; every call counts in `statements`, like
+a SQL statement. Any failure (connect, timeout, status >= 400, bad JSON, a value that does not
+convert) is a DepartmentUnavailable naming the reason; nothing else escapes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import os
+import random
+import time
+import tomllib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+
+from adapters.breaker import CircuitBreaker
+from adapters.errors import DepartmentUnavailable, MappingError
+from adapters.mapping import MAPPINGS_DIR, Mapping, RecordMap, parse_mapping
+from adapters.postgres import READ_RETRIES, Filter, Row
+from adapters.transforms import converter
+from domain.records import RECORD_FIELDS
+from telemetry import metrics
+
+log = logging.getLogger(__name__)
+
+FILTER_OPS = frozenset({"eq", "in", "gte", "lte", "contains", "prefix"})
+_PAGING_KEYS = ("items", "next", "page_param", "size_param", "page_size")
+_HTTP_KEYS = frozenset(
+    {"health", "auth_header", "auth_scheme", "token_env", "max_connections", *_PAGING_KEYS}
+)
+_RECORD_KEYS = frozenset(
+    {"path", "key", "batch_param", "batch_max", "batch_style", "list", "order_by", "params"}
+    | {"filters", "fields", *_PAGING_KEYS}
+)
+_MAX_PAGES = 100_000  # a guard against an API whose tokens never end
+_BREAKER_GAUGE = {"CLOSED": 0, "HALF_OPEN": 1, "OPEN": 2}
+
+
+class NotSupported(DepartmentUnavailable):
+    """The source's API cannot answer this kind of query (e.g. list a table it only serves by
+    key). A DepartmentUnavailable, so that a request degrades to a partial result."""
+
+
+@dataclass(frozen=True, slots=True)
+class Paging:
+    items: str  # dotted path of the records array in a response; "" = the body is the array
+    next: str  # dotted path of the continuation token; null, "" or absent on the last page
+    page_param: str  # the query parameter the token is sent back in
+    size_param: str | None
+    size: int
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    kind: str
+    path: str
+    key: str | None  # JSON field of the batch key, rows are grouped on it
+    batch_param: str | None  # query parameter carrying a batch of keys
+    batch_max: int
+    batch_style: str  # "csv": k1,k2 in one parameter; "repeat": the parameter once per key
+    listable: bool  # the path without batch_param lists every record (all/scan/count)
+    order_by: str | None  # unified field
+    params: dict[str, str]  # constant query parameters
+    filters: dict[tuple[str, str], str]  # (unified field, op) -> query parameter
+    paging: Paging
+
+
+@dataclass(frozen=True, slots=True)
+class HttpMapping:
+    mapping: Mapping  # code, names, codes and fields: the shared, validated part
+    endpoints: dict[str, Endpoint]
+    health: str
+    auth_header: str
+    auth_scheme: str
+    token_env: str | None
+    max_connections: int
+
+
+def _paging(spec: dict[str, Any], default: Paging | None = None) -> Paging:
+    base = default or Paging("items", "next", "page", None, 500)
+    size = int(spec.get("page_size", base.size))
+    if size < 1:
+        raise MappingError("page_size must be positive")
+    return Paging(
+        items=str(spec.get("items", base.items)),
+        next=str(spec.get("next", base.next)),
+        page_param=str(spec.get("page_param", base.page_param)),
+        size_param=spec.get("size_param", base.size_param),
+        size=size,
+    )
+
+
+def _endpoint(kind: str, spec: dict[str, Any], rm: RecordMap, paging: Paging) -> Endpoint:
+    unknown = set(spec) - _RECORD_KEYS
+    if unknown:
+        raise MappingError(f"{kind}: unknown keys {sorted(unknown)}")
+    path = spec["path"]
+    if not isinstance(path, str) or not path.startswith("/"):
+        raise MappingError(f"{kind}: path must start with '/'")
+    batch_param = spec.get("batch_param")
+    if (batch_param is None) != (spec.get("key") is None):
+        raise MappingError(f"{kind}: key and batch_param go together")
+    batch_max = int(spec.get("batch_max", 100))
+    if batch_max < 1:
+        raise MappingError(f"{kind}: batch_max must be positive")
+    batch_style = spec.get("batch_style", "csv")
+    if batch_style not in ("csv", "repeat"):
+        raise MappingError(f"{kind}: batch_style is csv or repeat")
+    mapped = {f.name for f in rm.fields}
+    order_by = spec.get("order_by")
+    if order_by is not None and order_by not in mapped:
+        raise MappingError(f"{kind}: order_by {order_by!r} is not a mapped field")
+    filters: dict[tuple[str, str], str] = {}
+    for name, ops in spec.get("filters", {}).items():
+        if name not in mapped:
+            raise MappingError(f"{kind}: filter on {name!r}, which is not a mapped field")
+        for op, param in ops.items():
+            if op not in FILTER_OPS:
+                raise MappingError(f"{kind}.{name}: unknown filter op {op!r}")
+            filters[(name, op)] = str(param)
+    return Endpoint(
+        kind=kind,
+        path=path,
+        key=spec.get("key"),
+        batch_param=batch_param,
+        batch_max=batch_max,
+        batch_style=batch_style,
+        # A list without a key can only be listed; a keyed one when the mapping says so.
+        listable=bool(spec.get("list", batch_param is None)),
+        order_by=order_by,
+        params={str(k): str(v) for k, v in spec.get("params", {}).items()},
+        filters=filters,
+        paging=_paging(spec, paging),
+    )
+
+
+def _as_column(spec: Any) -> Any:
+    """A field spec in the shape adapters/mapping.py validates (`field` there is `column`)."""
+    if isinstance(spec, dict) and "field" in spec:
+        spec = {("column" if k == "field" else k): v for k, v in spec.items()}
+    return spec
+
+
+def parse_http_mapping(data: dict[str, Any], source: str = "<mapping>") -> HttpMapping:
+    try:
+        http = data["http"]
+        unknown = set(http) - _HTTP_KEYS
+        if unknown:
+            raise MappingError(f"[http]: unknown keys {sorted(unknown)}")
+        records = data.get("records", {})
+        # JSON names may be anything; the shared validator wants SQL identifiers, so it sees
+        # placeholders and the real names are put back once types and code maps are checked.
+        names: dict[tuple[str, str], str] = {}
+        shared_records: dict[str, Any] = {}
+        for kind, spec in records.items():
+            fields = {}
+            for i, (name, fspec) in enumerate(spec["fields"].items()):
+                fspec = _as_column(fspec)
+                json_name = fspec if isinstance(fspec, str) else fspec.get("column")
+                if not isinstance(json_name, str) or not json_name:
+                    raise MappingError(f"{kind}.{name}: expected a JSON field name")
+                names[(kind, name)] = json_name
+                fields[name] = {**fspec, "column": f"f{i}"} if isinstance(fspec, dict) else f"f{i}"
+            shared_records[kind] = {"table": "http", "fields": fields}
+        shared = {k: v for k, v in data.items() if k not in ("http", "records")}
+        mapping = parse_mapping({**shared, "records": shared_records}, source)
+        restored = {
+            kind: dataclasses.replace(
+                rm,
+                table=records[kind]["path"],
+                key=records[kind].get("key"),
+                fields=tuple(
+                    dataclasses.replace(f, column=names[(kind, f.name)]) for f in rm.fields
+                ),
+            )
+            for kind, rm in mapping.records.items()
+        }
+        mapping = dataclasses.replace(mapping, records=restored)
+        paging = _paging(http)
+        endpoints = {
+            kind: _endpoint(kind, records[kind], rm, paging) for kind, rm in restored.items()
+        }
+        max_connections = int(http.get("max_connections", 16))
+        if max_connections < 1:
+            raise MappingError("[http]: max_connections must be positive")
+        return HttpMapping(
+            mapping=mapping,
+            endpoints=endpoints,
+            health=str(http.get("health", "/health")),
+            auth_header=str(http.get("auth_header", "Authorization")),
+            auth_scheme=str(http.get("auth_scheme", "Bearer")),
+            token_env=http.get("token_env"),
+            max_connections=max_connections,
+        )
+    except KeyError as e:
+        raise MappingError(f"{source}: missing {e.args[0]!r}") from e
+    except MappingError as e:
+        if str(e).startswith(source):  # already named by the shared parser
+            raise
+        raise MappingError(f"{source}: {e}") from e
+    except (TypeError, ValueError, AttributeError) as e:  # a value of the wrong shape
+        raise MappingError(f"{source}: {e}") from e
+
+
+def load_http_mapping(name_or_path: str | Path) -> HttpMapping:
+    """Load `mappings/<name>.toml`, or a path to an HTTP mapping file anywhere."""
+    path = Path(name_or_path)
+    if not path.suffix:
+        path = MAPPINGS_DIR / f"{name_or_path}.toml"
+    with path.open("rb") as f:
+        return parse_http_mapping(tomllib.load(f), source=str(path))
+
+
+# -- JSON values to what the shared transforms expect ------------------------------------------
+def _json_date(v: Any) -> Any:
+    if isinstance(v, str):
+        return datetime.fromisoformat(v).date() if len(v) > 10 else date.fromisoformat(v)
+    return v
+
+
+def _json_bool(v: Any) -> Any:
+    if isinstance(v, str):  # bool("false") would be True
+        if v.strip().lower() in ("true", "1", "y", "yes"):
+            return True
+        if v.strip().lower() in ("false", "0", "n", "no", ""):
+            return False
+        raise ValueError(f"not a boolean: {v!r}")
+    return v
+
+
+def _json_money(v: Any) -> Any:
+    return Decimal(repr(v)) if isinstance(v, float) else v  # never through a binary float
+
+
+_JSON_PRE: dict[str, Callable[[Any], Any]] = {
+    "date": _json_date,
+    "bool": _json_bool,
+    "yuan": _json_money,
+}
+
+
+def _getter(path: str) -> Callable[[Any], Any]:
+    """Read a (dotted, for nested objects) field of a JSON object; absent is None."""
+    if not path:
+        return lambda obj: obj
+    parts = path.split(".")
+    if len(parts) == 1:
+        return lambda obj: obj.get(path) if isinstance(obj, dict) else None
+
+    def get(obj: Any) -> Any:
+        for p in parts:
+            obj = obj.get(p) if isinstance(obj, dict) else None
+        return obj
+
+    return get
+
+
+def _query_value(v: Any) -> str:
+    if isinstance(v, date):
+        return v.isoformat()
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, list | tuple | set | frozenset):
+        return ",".join(_query_value(x) for x in v)
+    return str(v)
+
+
+def _message(resp: httpx.Response) -> str:
+    """The API's own words about a refusal, short."""
+    text = resp.text
+    try:
+        body = orjson.loads(resp.content)
+    except orjson.JSONDecodeError:
+        body = None
+    if isinstance(body, dict):
+        for k in ("message", "msg", "error", "detail", "title"):
+            if isinstance(body.get(k), str):
+                text = body[k]
+                break
+    return " ".join(text.split())[:200]
+
+
+@dataclass(slots=True)
+class _Compiled:
+    endpoint: Endpoint
+    names: tuple[str, ...]
+    reads: tuple[Callable[[Any], Any], ...]  # per field: JSON object -> unified value
+    key: Callable[[Any], Any] | None
+    items: Callable[[Any], Any]
+    next: Callable[[Any], Any]
+
+
+class HttpSource:
+    kind = "http"
+
+    def __init__(
+        self,
+        http_mapping: HttpMapping,
+        url: str,
+        *,
+        token: str | None = None,
+        token_env: str | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,  # tests: a mock transport
+    ) -> None:
+        self.http_mapping = http_mapping
+        self.mapping = http_mapping.mapping
+        self.code = self.mapping.code
+        self.url = url.rstrip("/")
+        self.timeout = self.mapping.timeout_ms / 1000
+        self.statements = 0  # HTTP calls sent; counted like SQL statements
+        self.breaker = CircuitBreaker()
+        self._transport = transport
+        self._client: httpx.AsyncClient | None = None
+        self._compiled = {k: self._compile(ep) for k, ep in http_mapping.endpoints.items()}
+        # The secret only ever comes from the environment (the mapping names the variable).
+        env_name = token_env or http_mapping.token_env
+        if token is None and env_name:
+            token = os.environ.get(env_name) or None
+        self._token = token
+        # A missing token is the department's configuration problem: it is reported as
+        # unavailable (with the reason) rather than stopping the hub from starting.
+        self._auth_problem = (
+            f"token variable {env_name} is not set" if env_name and not token else None
+        )
+
+    # -- lifecycle -------------------------------------------------------------------------
+    async def open(self) -> None:
+        hm = self.http_mapping
+        headers = {"user-agent": "joint-supervision-hub", "accept": "application/json"}
+        if self._token:
+            scheme = hm.auth_scheme.strip()
+            headers[hm.auth_header] = f"{scheme} {self._token}" if scheme else self._token
+        elif self._auth_problem:
+            log.warning("department API without its token", extra={"department": self.code})
+        # Like the SQL pools: no connection until the first call, so the hub starts while
+        # the department is down; kept-alive connections are reused across requests.
+        self._client = httpx.AsyncClient(
+            base_url=self.url,
+            headers=headers,
+            timeout=httpx.Timeout(self.timeout),
+            limits=httpx.Limits(
+                max_connections=hm.max_connections,
+                max_keepalive_connections=hm.max_connections,
+                keepalive_expiry=60,
+            ),
+            transport=self._transport,
+            follow_redirects=False,  # a redirect could carry the token elsewhere
+        )
+
+    async def close(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    def supports(self, kind: str) -> bool:
+        return kind in self._compiled
+
+    def _compile(self, ep: Endpoint) -> _Compiled:
+        rm = self.mapping.records[ep.kind]
+        reads = []
+        for fm in rm.fields:
+            get, pre, conv = (
+                _getter(fm.column),
+                _JSON_PRE.get(fm.transform),
+                converter(self.mapping, fm),
+            )
+            if pre is None:
+                reads.append(lambda obj, get=get, conv=conv: conv(get(obj)))
+            else:
+                reads.append(lambda obj, get=get, pre=pre, conv=conv: conv(pre(get(obj))))
+        return _Compiled(
+            endpoint=ep,
+            names=tuple(f.name for f in rm.fields),
+            reads=tuple(reads),
+            key=_getter(ep.key) if ep.key else None,
+            items=_getter(ep.paging.items),
+            next=_getter(ep.paging.next) if ep.paging.next else lambda body: None,
+        )
+
+    # -- calls -----------------------------------------------------------------------------
+    def _unavailable(self, reason: str, label: str | None = None) -> DepartmentUnavailable:
+        """The failure to raise; with a metrics `label` it also counts against the breaker."""
+        if label is not None:
+            self.breaker.failure()
+            metrics.DEPARTMENT_ERRORS.labels(self.code, label).inc()
+            state = self.breaker.state.value
+            metrics.BREAKER_STATE.labels(self.code).set(_BREAKER_GAUGE[state])
+        return DepartmentUnavailable(self.code, reason)
+
+    async def _get(
+        self, path: str, params: list[tuple[str, str]], timeout: float | None = None
+    ) -> Any:
+        """One GET within the department's time budget, its JSON body decoded. Connection
+        failures are retried (GETs are safe to repeat) with jittered backoff inside that
+        budget, as the SQL adapter does; every failure is a DepartmentUnavailable."""
+        if self._client is None:
+            raise self._unavailable("not opened")
+        if self._auth_problem:
+            raise self._unavailable(self._auth_problem)
+        if not self.breaker.allow():
+            raise self._unavailable(f"circuit open; next probe in {self.breaker.retry_in():.1f}s")
+        self.statements += 1
+        limit = timeout or self.timeout
+        start = time.perf_counter()
+        attempt = 0
+        try:
+            # httpx's timeout bounds each phase; this bounds the whole call (a slow drip).
+            async with asyncio.timeout(limit):
+                while True:
+                    try:
+                        resp = await self._client.get(path, params=params, timeout=limit)
+                        break
+                    except httpx.TimeoutException:
+                        raise
+                    except httpx.TransportError:  # refused, reset, a closed keep-alive
+                        attempt += 1
+                        if attempt > READ_RETRIES:
+                            raise
+                        await asyncio.sleep(random.uniform(0.5, 1.5) * 0.05 * 2**attempt)
+        except (TimeoutError, httpx.TimeoutException):
+            raise self._unavailable(f"no answer within {limit:g}s", "timeout") from None
+        except asyncio.CancelledError:
+            raise
+        except httpx.HTTPError as e:
+            name = type(e).__name__
+            raise self._unavailable(f"{name}: {e}"[:200], name) from e
+        except Exception as e:  # any source failure is reported, not raised through
+            raise self._unavailable(type(e).__name__, type(e).__name__) from e
+        if resp.status_code >= 400:
+            raise self._unavailable(
+                f"HTTP {resp.status_code}: {_message(resp)}", f"http_{resp.status_code}"
+            )
+        if resp.status_code >= 300:
+            raise self._unavailable(
+                f"HTTP {resp.status_code} (redirects are not followed)", f"http_{resp.status_code}"
+            )
+        try:
+            body = orjson.loads(resp.content)
+        except orjson.JSONDecodeError:
+            raise self._unavailable(f"invalid JSON from {path}", "bad_json") from None
+        self.breaker.success()
+        metrics.BREAKER_STATE.labels(self.code).set(0)
+        metrics.DEPARTMENT_SECONDS.labels(self.code).observe(time.perf_counter() - start)
+        return body
+
+    async def _collect(
+        self, c: _Compiled, params: list[tuple[str, str]], timeout: float | None = None
+    ) -> list[Any]:
+        """Every record of a query, following the API's pages."""
+        ep = c.endpoint
+        query = [*ep.params.items(), *params]
+        if ep.paging.size_param:
+            query.append((ep.paging.size_param, str(ep.paging.size)))
+        out: list[Any] = []
+        seen: set[str] = set()
+        page: list[tuple[str, str]] = []
+        for _ in range(_MAX_PAGES):
+            body = await self._get(ep.path, query + page, timeout)
+            items = c.items(body)
+            if not isinstance(items, list):
+                raise self._unavailable(
+                    f"unexpected answer from {ep.path}: no list of records", "bad_answer"
+                )
+            out.extend(items)
+            token = c.next(body)
+            if token is None or token == "":
+                return out
+            token = str(token)
+            if token in seen:  # the same page again would loop forever
+                raise self._unavailable(f"pages of {ep.path} do not advance", "bad_answer")
+            seen.add(token)
+            page = [(ep.paging.page_param, token)]
+        raise self._unavailable(f"more than {_MAX_PAGES} pages from {ep.path}", "bad_answer")
+
+    def _rows(self, c: _Compiled, items: list[Any]) -> list[Row]:
+        names, reads, code = c.names, c.reads, self.code
+        blank = dict.fromkeys(RECORD_FIELDS[c.endpoint.kind])
+        out = []
+        for obj in items:
+            if not isinstance(obj, dict):
+                raise self._unavailable(
+                    f"unexpected answer from {c.endpoint.path}: not objects", "bad_answer"
+                )
+            try:
+                row = {**blank, **{n: r(obj) for n, r in zip(names, reads, strict=True)}}
+            except (ValueError, TypeError, ArithmeticError, InvalidOperation) as e:
+                raise self._unavailable(
+                    f"unreadable {c.endpoint.kind} from {c.endpoint.path}: {e}"[:200], "bad_answer"
+                ) from None
+            row["department"] = code
+            out.append(row)
+        return out
+
+    def _sorted(self, c: _Compiled, rows: list[Row]) -> list[Row]:
+        f = c.endpoint.order_by
+        if f is None:
+            return rows
+        return sorted(rows, key=lambda r: (r[f] is None, r[f]))  # NULLs last, as in SQL
+
+    def _listing(self, kind: str, what: str) -> _Compiled:
+        c = self._compiled[kind]
+        if not c.endpoint.listable:
+            raise NotSupported(
+                self.code, f"{what} of {kind!r} is not supported by this source (no listing)"
+            )
+        return c
+
+    def _filter_params(self, c: _Compiled, filters: Sequence[Filter]) -> list[tuple[str, str]]:
+        out = []
+        for flt in filters:
+            param = c.endpoint.filters.get((flt.field, flt.op))
+            if param is None and flt.op == "eq":
+                param = c.endpoint.filters.get((flt.field, "in"))
+            if param is None:
+                raise NotSupported(
+                    self.code,
+                    f"filter {flt.field} {flt.op} on {c.endpoint.kind!r} is not supported by "
+                    "this source",
+                )
+            value = flt.value
+            fm = self.mapping.records[c.endpoint.kind].field(flt.field)
+            if fm is not None and fm.codes is not None:  # filter in the source's own codes
+                values = value if flt.op == "in" else [value]
+                value = [s for v in values for s in self.mapping.reverse_codes(fm.codes, v)]
+            out.append((param, _query_value(value)))
+        return out
+
+    # -- the adapter's interface -----------------------------------------------------------
+    async def by_keys(self, kind: str, keys: Sequence[str]) -> dict[str, list[Row]]:
+        """Every record of `kind` for a batch of keys, grouped by key: one call per
+        `batch_max` keys (the calls of a larger batch run concurrently)."""
+        c = self._compiled[kind]
+        ep = c.endpoint
+        if ep.batch_param is None or c.key is None:
+            raise NotSupported(self.code, f"{kind!r} is not looked up by key at this source")
+        unique = list(dict.fromkeys(keys))
+        grouped: dict[str, list[Row]] = {k: [] for k in keys}
+        if not unique:
+            return grouped
+        chunks = [unique[i : i + ep.batch_max] for i in range(0, len(unique), ep.batch_max)]
+
+        def params(chunk: list[str]) -> list[tuple[str, str]]:
+            if ep.batch_style == "repeat":
+                return [(ep.batch_param, k) for k in chunk]  # type: ignore[misc]
+            return [(ep.batch_param, ",".join(chunk))]  # type: ignore[list-item]
+
+        if len(chunks) == 1:
+            batches = [await self._collect(c, params(chunks[0]))]
+        else:
+            try:
+                # A TaskGroup cancels the sibling calls as soon as one fails.
+                async with asyncio.TaskGroup() as tg:
+                    tasks = [tg.create_task(self._collect(c, params(ch))) for ch in chunks]
+            except* DepartmentUnavailable as eg:
+                raise eg.exceptions[0] from None
+            batches = [t.result() for t in tasks]
+        for items in batches:
+            for obj, row in zip(items, self._rows(c, items), strict=True):
+                key = c.key(obj)
+                if key is None:
+                    raise self._unavailable(
+                        f"a {kind} from {ep.path} has no {ep.key}", "bad_answer"
+                    )
+                grouped.setdefault(str(key).strip(), []).append(row)
+        if ep.order_by is not None:
+            for k, rows in grouped.items():
+                if len(rows) > 1:
+                    grouped[k] = self._sorted(c, rows)
+        return grouped
+
+    async def all(self, kind: str) -> list[Row]:
+        """A whole reference list (e.g. the random-inspection item list), every page of it."""
+        c = self._listing(kind, "listing")
+        return self._sorted(c, self._rows(c, await self._collect(c, [])))
+
+    async def page(
+        self, kind: str, filters: Sequence[Filter], after: str | None, limit: int
+    ) -> list[Row]:
+        # Keyset pages serve the entity register, which lives in a database source.
+        raise NotSupported(self.code, f"pages of {kind!r} are not supported by this source")
+
+    async def scan(
+        self,
+        kind: str,
+        filters: Sequence[Filter],
+        fields: Sequence[str],
+        timeout: float | None = None,
+    ) -> list[tuple[Any, ...]]:
+        """Selected fields of every matching record, as tuples (the draw's lean read); the
+        filters must be declared in the mapping, `timeout` bounds each call."""
+        c = self._listing(kind, "scan")
+        params = self._filter_params(c, filters)
+        rows = self._rows(c, await self._collect(c, params, timeout))
+        return [tuple(r[f] for f in fields) for r in rows]
+
+    async def count(self, kind: str, filters: Sequence[Filter]) -> int:
+        c = self._listing(kind, "count")
+        return len(await self._collect(c, self._filter_params(c, filters)))
+
+    async def ping(self) -> float:
+        """Round-trip seconds of the health call; raises DepartmentUnavailable."""
+        start = time.perf_counter()
+        await self._get(self.http_mapping.health, [])
+        return time.perf_counter() - start
