@@ -80,6 +80,7 @@ class HubGraphQL(GraphQL):
                 schema._schema,
                 state.store.pool if state.store else None,
                 state.auth.dev_mode,
+                state.redis,
             )
         except operations.Refused as e:
             sub_response.status_code = e.status

@@ -63,6 +63,7 @@ REQUEST_ERRORS = frozenset(
         "OPERATION_NOT_REGISTERED",
         "PERSISTED_QUERY_NOT_FOUND",
         "BAD_REQUEST",
+        "PERSISTED_QUERY_HASH_MISMATCH",
     }
 )
 

@@ -4,6 +4,8 @@ cost) — so a refused operation costs nothing downstream."""
 
 from __future__ import annotations
 
+import contextlib
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,6 +59,7 @@ async def admit(
     schema: GraphQLSchema,
     store_pool: Any,
     dev_mode: bool,
+    redis: Any = None,
 ) -> Admitted:
     digest = _persisted_hash(extensions)
     if who.kind == ClientKind.PARTNER:
@@ -83,17 +86,13 @@ async def admit(
                 f"the API key lacks scope(s) {sorted(missing)} for this operation", "FORBIDDEN", 403
             )
         query = op["document"]
+    elif digest is not None:
+        query = await _automatic_persisted(digest, query, store_pool, redis)
     elif not query:
-        if digest is not None:
-            op = await access.operation(store_pool, digest)
-            if op is None:
-                raise Refused("unknown persisted operation", "PERSISTED_QUERY_NOT_FOUND")
-            query = op["document"]
-        else:
-            raise Refused("no GraphQL query in the request", "BAD_REQUEST", 400)
+        raise Refused("no GraphQL query in the request", "BAD_REQUEST", 400)
     limits = limits_mod.limits_for(who.kind.value)
     try:
-        document = limits_mod.parse_limited(query, limits)
+        document = _parse(query, limits)
     except limits_mod.LimitExceeded as e:
         raise Refused(e.message, e.code, limit=e.limit, actual=e.actual) from None
     except GraphQLSyntaxError:
@@ -118,6 +117,39 @@ async def admit(
     except limits_mod.LimitExceeded as e:
         raise Refused(e.message, e.code, limit=e.limit, actual=e.actual) from None
     return Admitted(query, document)
+
+
+APQ_PREFIX = "jsh:apq:"
+APQ_TTL = 7 * 24 * 3600
+
+
+async def _automatic_persisted(digest: str, query: str | None, store_pool: Any, redis: Any) -> str:
+    """Automatic persisted queries: a client sends the hash alone; the first time, or after
+    it expired, it is told PERSISTED_QUERY_NOT_FOUND and sends hash and document together,
+    which is then kept in Redis (shared by every worker). Registered operations count too."""
+    if query is not None:
+        if access.document_hash(query) != digest:
+            raise Refused("sha256Hash does not match the query", "PERSISTED_QUERY_HASH_MISMATCH")
+        if redis is not None:
+            with contextlib.suppress(Exception):  # a cache: losing it costs a resend
+                await redis.set(APQ_PREFIX + digest, query, ex=APQ_TTL)
+        return query
+    if redis is not None:
+        with contextlib.suppress(Exception):
+            cached = await redis.get(APQ_PREFIX + digest)
+            if cached is not None:
+                return cached.decode() if isinstance(cached, bytes) else cached
+    if store_pool is not None:
+        op = await access.operation(store_pool, digest)
+        if op is not None:
+            return op["document"]
+    raise Refused("persisted query not found; send it with its hash", "PERSISTED_QUERY_NOT_FOUND")
+
+
+@functools.lru_cache(maxsize=512)
+def _parse(query: str, limits: limits_mod.Limits) -> DocumentNode:
+    """Parsing is the costliest step before execution: the same document parses once."""
+    return limits_mod.parse_limited(query, limits)
 
 
 def _root_fields(document: DocumentNode, operation_name: str | None) -> set[str]:

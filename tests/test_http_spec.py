@@ -57,3 +57,22 @@ async def test_get_runs_queries_but_not_mutations(hub: Hub) -> None:
 async def test_batched_requests_are_off(hub: Hub) -> None:
     r = await hub.client.post("/graphql", json=[{"query": "{ departments { code } }"}] * 2)
     assert r.status_code == 400
+
+
+async def test_automatic_persisted_queries(hub: Hub) -> None:
+    import hashlib
+    import uuid
+
+    query = f"# {uuid.uuid4().hex}\n{{ departments {{ code }} }}"
+    digest = hashlib.sha256(query.encode()).hexdigest()
+    ext = {"persistedQuery": {"version": 1, "sha256Hash": digest}}
+    first = await hub.client.post("/graphql", json={"extensions": ext})
+    assert first.json()["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_FOUND"
+    both = await hub.client.post("/graphql", json={"query": query, "extensions": ext})
+    assert both.json()["data"]["departments"]
+    again = await hub.client.post("/graphql", json={"extensions": ext})
+    assert again.json()["data"]["departments"], "served from the hash alone"
+    wrong = await hub.client.post(
+        "/graphql", json={"query": "{ departments { name } }", "extensions": ext}
+    )
+    assert wrong.json()["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_HASH_MISMATCH"
