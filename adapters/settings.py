@@ -39,6 +39,8 @@ class Settings:
     departments: tuple[DepartmentConfig, ...] = field(default_factory=tuple)
     legacy_uscc: frozenset[str] = frozenset()
     max_page_size: int = 100
+    cache: bool = False  # Redis read-through cache of department lookups
+    cache_ttl: int = 300  # seconds; notifications invalidate sooner
 
     @property
     def hub_dsn(self) -> str:
@@ -95,4 +97,6 @@ def from_env(env: dict[str, str] | None = None) -> Settings:
         departments=load_departments(departments_file, database_url, prefix),
         legacy_uscc=legacy,
         max_page_size=int(env.get("HUB_MAX_PAGE_SIZE", "100")),
+        cache=env.get("HUB_CACHE", "off").lower() in ("1", "on", "true", "yes"),
+        cache_ttl=int(env.get("HUB_CACHE_TTL", "300")),
     )

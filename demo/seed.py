@@ -124,7 +124,7 @@ async def seed(
                 remaining[dept] -= 1
                 if remaining[dept] == 0:  # index and analyse while other departments load
                     finishing.append(
-                        asyncio.create_task(_finish(admin_url, names[dept], restore[dept]))
+                        asyncio.create_task(_finish(admin_url, names[dept], restore[dept], dept))
                     )
             phases["load"] = time.perf_counter() - t
             await asyncio.gather(*finishing)
@@ -236,7 +236,9 @@ async def _schema(admin_url: str, database: str, dept: str) -> list[str]:
         await conn.close()
 
 
-async def _finish(admin_url: str, database: str, restore: list[str]) -> None:
+async def _finish(
+    admin_url: str, database: str, restore: list[str], dept: str | None = None
+) -> None:
     conn = await asyncpg.connect(admin_url, database=database)
     try:
         await conn.execute("SET synchronous_commit = off")
@@ -245,6 +247,11 @@ async def _finish(admin_url: str, database: str, restore: list[str]) -> None:
             await conn.execute(statement)
         for (statement,) in await conn.fetch(_SEQUENCES):
             await conn.execute(statement)
+        # Change notifications go on after the load: a million COPY rows must not each
+        # notify (departments/<code>.notify.sql: the triggers the hub's cache listens to).
+        notify = DDL_DIR / f"{dept}.notify.sql"
+        if dept and notify.exists():
+            await conn.execute(notify.read_text())
         await conn.execute("ANALYZE")
     finally:
         await conn.close()

@@ -26,6 +26,7 @@ from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 
 from adapters import settings as settings_mod
+from adapters.cache import ChangeListener, RowCache
 from adapters.registry import Registry
 from adapters.settings import Settings
 from domain.access import PUBLIC
@@ -58,6 +59,7 @@ class HubGraphQL(GraphQL):
             request=request,
             store=state.store,
             principal=request.scope.get("state", {}).get("principal") or PUBLIC,
+            cache=state.cache,
         )
 
     async def execute_single(
@@ -263,6 +265,14 @@ def create_app(
             fail_open=ratelimit.fail_open_from_env(),
         )
         app.state.redis = aioredis.from_url(settings.redis_url, socket_timeout=1)
+        app.state.cache = None
+        listener = None
+        if settings.cache:
+            app.state.cache = RowCache(
+                app.state.redis, f"{settings.db_prefix}c:", settings.cache_ttl
+            )
+            listener = ChangeListener(list(registry), app.state.cache)
+            await listener.start()
         log.info("started", extra={"departments": registry.codes()})
         try:
             yield
@@ -270,6 +280,8 @@ def create_app(
             await registry.close()
             await store.close()
             await app.state.limiter_redis.aclose()
+            if listener is not None:
+                await listener.stop()
             await app.state.redis.aclose()
 
     graphql = HubGraphQL(schema, graphql_ide="graphiql")

@@ -102,6 +102,7 @@ def demo(host: str, port: int, workers: int, entities: int, seed: int, reseed: b
     # The demo signs its own HS256 tokens; every worker inherits the secret.
     os.environ.setdefault("HUB_JWT_SECRET", secrets.token_urlsafe(32))
     os.environ.setdefault("HUB_DEV_MODE", "1")
+    os.environ.setdefault("HUB_CACHE", "on")
     sample = asyncio.run(_prepare_demo(entities, seed, reseed))
     url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}/graphql"
     cfg = AuthConfig.from_env()

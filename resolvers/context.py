@@ -23,6 +23,7 @@ class RequestContext:
     store: Any = None  # the hub store (store.hub.HubStore)
     principal: Principal = PUBLIC
     store_loaders: Any = None  # made on first use (resolvers.task_queries.StoreLoaders)
+    cache: Any = None  # adapters.cache.RowCache when the read-through cache is on
     loaders: Loaders = field(init=False)
     partial_errors: list[GraphQLError] = field(default_factory=list)
     reads: dict[str, set[str]] = field(default_factory=dict)  # uscc -> departments read
@@ -36,7 +37,7 @@ class RequestContext:
         self.reads.setdefault(uscc, set()).add(department)
 
     def __post_init__(self) -> None:
-        self.loaders = Loaders(self.registry)
+        self.loaders = Loaders(self.registry, self.cache)
 
     def report_unavailable(self, path: list[str | int], failure: DepartmentUnavailable) -> None:
         """Record a failed department for a field that still answers with what it has."""

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from strawberry.dataloader import DataLoader
 
+from adapters.cache import ENTITY_KINDS, CachedLookup, RowCache
 from adapters.errors import DepartmentUnavailable
 from adapters.postgres import Row
 from adapters.registry import Registry
 
 
 class Loaders:
-    def __init__(self, registry: Registry) -> None:
+    def __init__(self, registry: Registry, cache: RowCache | None = None) -> None:
         self._registry = registry
+        self._cache = cache
         self._loaders: dict[tuple[str, str], DataLoader[str, list[Row]]] = {}
 
     def records(self, department: str, kind: str) -> DataLoader[str, list[Row]]:
@@ -23,10 +26,13 @@ class Loaders:
         loader = self._loaders.get(key)
         if loader is None:
             source = self._registry.get(department)
+            lookup: Any = source
+            if self._cache is not None and kind in ENTITY_KINDS:
+                lookup = CachedLookup(source, self._cache)
 
             async def load(keys: Sequence[str]) -> list[list[Row] | BaseException]:
                 try:
-                    grouped = await source.by_keys(kind, keys)
+                    grouped = await lookup.by_keys(kind, keys)
                 except DepartmentUnavailable as e:
                     return [e] * len(keys)
                 return [grouped.get(k, []) for k in keys]

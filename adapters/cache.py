@@ -1,0 +1,151 @@
+"""A Redis read-through cache of department lookups by entity key, invalidated by each
+department's change notifications (LISTEN hub_changes) and bounded by a TTL where a source
+sends none.
+
+It caches the department's rows, not answers: field permissions apply to every request on
+top of them, so whoever asks sees exactly what they may see. Redis trouble makes a lookup a
+miss, never an error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+import asyncpg
+import orjson
+
+from adapters.postgres import PostgresSource, Row
+from domain.records import RECORD_FIELDS
+from telemetry import metrics
+
+log = logging.getLogger(__name__)
+CHANNEL = "hub_changes"
+# Record kinds looked up by entity key: what a change of one entity's rows can touch.
+ENTITY_KINDS = (
+    "entity",
+    "permit",
+    "penalty",
+    "inspection",
+    "credit_record",
+    "credit_rating",
+    "conflict",
+)
+
+
+def _dates(kind: str) -> tuple[str, ...]:
+    return tuple(f for f, t in RECORD_FIELDS[kind].items() if t == "date")
+
+
+class RowCache:
+    def __init__(self, redis: Any, prefix: str, ttl: int = 300) -> None:
+        self.redis = redis
+        self.prefix = prefix
+        self.ttl = ttl
+        self._date_fields = {k: _dates(k) for k in RECORD_FIELDS}
+
+    def key(self, department: str, kind: str, entity: str) -> str:
+        return f"{self.prefix}{department}:{kind}:{entity}"
+
+    def _decode(self, kind: str, raw: bytes) -> list[Row]:
+        rows = orjson.loads(raw)
+        for row in rows:
+            for f in self._date_fields[kind]:
+                if row.get(f) is not None:
+                    row[f] = date.fromisoformat(row[f])
+        return rows
+
+    async def get_many(
+        self, department: str, kind: str, keys: Sequence[str]
+    ) -> dict[str, list[Row]]:
+        try:
+            values = await self.redis.mget([self.key(department, kind, k) for k in keys])
+        except Exception as e:
+            log.warning("cache unavailable", extra={"reason": type(e).__name__})
+            return {}
+        found = {
+            k: self._decode(kind, v) for k, v in zip(keys, values, strict=True) if v is not None
+        }
+        metrics.CACHE.labels("hit").inc(len(found))
+        metrics.CACHE.labels("miss").inc(len(keys) - len(found))
+        return found
+
+    async def set_many(self, department: str, kind: str, rows: dict[str, list[Row]]) -> None:
+        if not rows:
+            return
+        with contextlib.suppress(Exception):
+            pipe = self.redis.pipeline(transaction=False)
+            for k, value in rows.items():
+                pipe.set(self.key(department, kind, k), orjson.dumps(value), ex=self.ttl)
+            await pipe.execute()
+
+    async def invalidate(self, department: str, entity: str) -> None:
+        with contextlib.suppress(Exception):
+            await self.redis.delete(*(self.key(department, k, entity) for k in ENTITY_KINDS))
+
+
+class CachedLookup:
+    """by_keys through the cache: hits from Redis, one statement for the misses."""
+
+    def __init__(self, source: PostgresSource, cache: RowCache) -> None:
+        self.source = source
+        self.cache = cache
+
+    async def by_keys(self, kind: str, keys: Sequence[str]) -> dict[str, list[Row]]:
+        hits = await self.cache.get_many(self.source.code, kind, keys)
+        missing = [k for k in keys if k not in hits]
+        if missing:
+            fetched = await self.source.by_keys(kind, missing)
+            await self.cache.set_many(self.source.code, kind, fetched)
+            hits.update(fetched)
+        return hits
+
+
+class ChangeListener:
+    """One LISTEN connection per department; a notification drops that entity's rows."""
+
+    def __init__(self, sources: Sequence[PostgresSource], cache: RowCache) -> None:
+        self.sources = list(sources)
+        self.cache = cache
+        self._conns: dict[str, asyncpg.Connection] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._keep_listening())
+
+    async def _keep_listening(self) -> None:
+        """(Re)connect every department that is not listening, every few seconds: a source
+        that was down starts notifying again when it comes back."""
+        while True:
+            for source in self.sources:
+                conn = self._conns.get(source.code)
+                if conn is not None and not conn.is_closed():
+                    continue
+                try:
+                    conn = await asyncpg.connect(source.dsn, timeout=source.timeout)
+                    await conn.add_listener(CHANNEL, self._handler(source.code))
+                    self._conns[source.code] = conn
+                except Exception:
+                    self._conns.pop(source.code, None)
+            await asyncio.sleep(5)
+
+    def _handler(self, department: str) -> Any:
+        def on_change(conn: Any, pid: int, channel: str, payload: str) -> None:
+            asyncio.get_running_loop().create_task(
+                self.cache.invalidate(department, payload.strip())
+            )
+
+        return on_change
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        for conn in self._conns.values():
+            with contextlib.suppress(Exception):
+                await conn.close()
