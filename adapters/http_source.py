@@ -36,7 +36,7 @@ from adapters.mapping import MAPPINGS_DIR, Mapping, RecordMap, parse_mapping
 from adapters.postgres import READ_RETRIES, Filter, Row
 from adapters.transforms import converter
 from domain.records import RECORD_FIELDS
-from telemetry import metrics
+from telemetry import metrics, tracing
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +49,7 @@ _RECORD_KEYS = frozenset(
     {"path", "key", "batch_param", "batch_max", "batch_style", "list", "order_by", "params"}
     | {"filters", "fields", *_PAGING_KEYS}
 )
+_TOP_KEYS = frozenset({"code", "name", "name_en", "timeout_ms", "codes", "http", "records"})
 _MAX_PAGES = 100_000  # a guard against an API whose tokens never end
 _BREAKER_GAUGE = {"CLOSED": 0, "HALF_OPEN": 1, "OPEN": 2}
 
@@ -160,6 +161,9 @@ def _as_column(spec: Any) -> Any:
 
 def parse_http_mapping(data: dict[str, Any], source: str = "<mapping>") -> HttpMapping:
     try:
+        unknown = set(data) - _TOP_KEYS  # e.g. a SQL crosswalk, which means nothing here
+        if unknown:
+            raise MappingError(f"unknown keys {sorted(unknown)}")
         http = data["http"]
         unknown = set(http) - _HTTP_KEYS
         if unknown:
@@ -417,7 +421,14 @@ class HttpSource:
         if not self.breaker.allow():
             raise self._unavailable(f"circuit open; next probe in {self.breaker.retry_in():.1f}s")
         self.statements += 1
-        limit = timeout or self.timeout
+        attributes = {"department": self.code, "http.request.method": "GET", "url.path": path}
+        # A span per call, as for SQL; a failure is recorded on it as the exception raised.
+        with tracing.tracer.start_as_current_span("department.query", attributes=attributes):
+            return await self._send(self._client, path, params, timeout or self.timeout)
+
+    async def _send(
+        self, client: httpx.AsyncClient, path: str, params: list[tuple[str, str]], limit: float
+    ) -> Any:
         start = time.perf_counter()
         attempt = 0
         try:
@@ -425,7 +436,7 @@ class HttpSource:
             async with asyncio.timeout(limit):
                 while True:
                     try:
-                        resp = await self._client.get(path, params=params, timeout=limit)
+                        resp = await client.get(path, params=params, timeout=limit)
                         break
                     except httpx.TimeoutException:
                         raise

@@ -161,10 +161,14 @@ class PostgresSource:
                         async with self._pool.acquire() as conn:
                             rows = await conn.fetch(sql, *args)
                         break
-                    except _RETRYABLE:
+                    except _RETRYABLE as e:
                         attempt += 1
                         if attempt > READ_RETRIES:
                             raise
+                        if isinstance(e, asyncpg.ConnectionDoesNotExistError):
+                            # The server dropped our connections (a restart): the rest of
+                            # the pool is likely dead too; the retry gets a fresh one.
+                            await self._pool.expire_connections()
                         await asyncio.sleep(random.uniform(0.5, 1.5) * 0.05 * 2**attempt)
         except TimeoutError:
             self._failed("timeout", span)

@@ -75,7 +75,14 @@ async def main(entities: int, ratio: float, rounds: int) -> None:
             check=True,
         )
         print(f"seeded in {time.perf_counter() - start:.1f} s", flush=True)
-    settings = settings_mod.from_env({**os.environ, "DATABASE_URL": admin, "HUB_DB_PREFIX": PREFIX})
+    settings = settings_mod.from_env(
+        {
+            "HUB_DEPARTMENTS": str(Path(__file__).parent / "departments-sql.toml"),
+            **os.environ,
+            "DATABASE_URL": admin,
+            "HUB_DB_PREFIX": PREFIX,
+        }
+    )
     registry = Registry.from_settings(settings)
     await registry.open()
     store = HubStore(settings.hub_dsn)

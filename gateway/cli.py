@@ -7,11 +7,14 @@ import asyncio
 import dataclasses
 import os
 import secrets
+import subprocess
 import sys
+import time
 import uuid
 from typing import Any
 
 import asyncpg
+import httpx
 import orjson
 import uvicorn
 
@@ -103,8 +106,13 @@ def demo(host: str, port: int, workers: int, entities: int, seed: int, reseed: b
     os.environ.setdefault("HUB_JWT_SECRET", secrets.token_urlsafe(32))
     os.environ.setdefault("HUB_DEV_MODE", "1")
     os.environ.setdefault("HUB_CACHE", "on")
+    os.environ.setdefault("FIRE_API_TOKEN", secrets.token_urlsafe(24))
+    os.environ.setdefault(
+        "FIRE_API_URL", f"http://127.0.0.1:{os.environ.get('FIRE_API_PORT', '8101')}"
+    )
     sample = asyncio.run(_prepare_demo(entities, seed, reseed))
     url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}/graphql"
+    fire_api = _start_fire_api()
     cfg = AuthConfig.from_env()
     planner = issue_token(cfg, "planner-demo", "market", ["planner"], name="联合抽查办公室")
     officer = issue_token(cfg, "officer-demo", "fire", ["officer", "inspector"])
@@ -113,10 +121,37 @@ def demo(host: str, port: int, workers: int, entities: int, seed: int, reseed: b
         f"  (add the header  Authorization: Bearer <token>  in GraphiQL's Headers tab)\n"
         f"  planner token (market, 8 h): {planner}\n"
         f"  officer token (fire, 8 h):   {officer}\n"
+        f"  fire rescue's own API (read by the hub's HTTP adapter): {os.environ['FIRE_API_URL']}\n"
         f"  try:\n{EXAMPLE.format(uscc=sample)}\n",
         flush=True,
     )
-    serve(host, port, workers)
+    try:
+        serve(host, port, workers)
+    finally:
+        fire_api.terminate()
+        fire_api.wait(10)
+
+
+def _start_fire_api() -> subprocess.Popen[bytes]:
+    """Fire rescue keeps its data behind its own JSON API in the demo (demo/fire_api.py):
+    start it, and tell the hub where it is and which token it takes."""
+    port = int(os.environ.get("FIRE_API_PORT", "8101"))
+    proc = subprocess.Popen([sys.executable, "-m", "demo.fire_api", "--port", str(port)])
+    headers = {"authorization": f"Bearer {os.environ['FIRE_API_TOKEN']}"}
+    for _ in range(200):
+        try:
+            if (
+                httpx.get(f"{os.environ['FIRE_API_URL']}/health", headers=headers).status_code
+                == 200
+            ):
+                return proc
+        except httpx.TransportError:
+            pass
+        if proc.poll() is not None:
+            break
+        time.sleep(0.05)
+    proc.terminate()
+    sys.exit("the fire rescue API did not start (is the port taken? set FIRE_API_PORT)")
 
 
 async def _with_store(work: Any) -> Any:

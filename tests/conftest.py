@@ -33,6 +33,21 @@ for _kind in ("OFFICER", "PLANNER", "PARTNER", "PUBLIC"):
     os.environ.setdefault(f"HUB_RATE_{_kind}", "1000000/60")
 
 
+# The suite reads fire rescue from its database (the demo reads it through its HTTP API;
+# tests/test_http_source.py runs that path, a joint draw included). Server processes that
+# tests start inherit this list through HUB_DEPARTMENTS.
+TEST_DEPARTMENTS = ROOT / ".hub" / f"departments-test-{os.getpid()}.toml"
+TEST_DEPARTMENTS.parent.mkdir(exist_ok=True)
+TEST_DEPARTMENTS.write_text(
+    "\n".join(
+        'fire = { mapping = "fire", database = "fire" }' if line.startswith("fire ") else line
+        for line in (ROOT / "departments.toml").read_text().splitlines()
+    )
+    + "\n"
+)
+os.environ["HUB_DEPARTMENTS"] = str(TEST_DEPARTMENTS)
+
+
 def token(
     dept: str = "market",
     roles: tuple[str, ...] = ("planner",),
@@ -81,7 +96,7 @@ def make_settings(prefix: str, **overrides: Any) -> Settings:
         "database_url": ADMIN_URL,
         "redis_url": REDIS_URL,
         "db_prefix": prefix,
-        "departments": load_departments(ROOT / "departments.toml", ADMIN_URL, prefix),
+        "departments": load_departments(TEST_DEPARTMENTS, ADMIN_URL, prefix),
     }
     values.update(overrides)
     return Settings(**values)

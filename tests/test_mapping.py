@@ -10,9 +10,9 @@ import asyncpg
 import pytest
 
 from adapters.errors import MappingError
-from adapters.mapping import MAPPINGS_DIR, load_mapping, parse_mapping
+from adapters.mapping import load_mapping, parse_mapping
 from adapters.settings import load_departments
-from tests.conftest import ADMIN_URL, Hub
+from tests.conftest import ADMIN_URL, TEST_DEPARTMENTS, Hub
 from tests.test_partial import own_hub
 
 
@@ -202,7 +202,7 @@ async def test_sixth_department_needs_only_a_mapping_and_a_line(
     )
     await conn.close()
     (tmp_path / "housing.toml").write_text(HOUSING_MAPPING)
-    config = (MAPPINGS_DIR.parent.parent / "departments.toml").read_text()
+    config = TEST_DEPARTMENTS.read_text()
     config += f'housing = {{ mapping = "{tmp_path / "housing.toml"}", database = "housing" }}\n'
     (tmp_path / "departments.toml").write_text(config)
     departments = load_departments(tmp_path / "departments.toml", ADMIN_URL, prefix)
