@@ -251,6 +251,7 @@ async def _finish(
         # notify (departments/<code>.notify.sql: the triggers the hub's cache listens to).
         notify = DDL_DIR / f"{dept}.notify.sql"
         if dept and notify.exists():
+            await conn.execute((DDL_DIR / "hub_notify.sql").read_text())
             await conn.execute(notify.read_text())
         await conn.execute("ANALYZE")
     finally:

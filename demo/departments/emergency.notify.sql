@@ -1,6 +1,6 @@
 -- Change notifications for the hub's cache. This department keys by the 15-digit number:
 -- the notification carries the USCC from the crosswalk, the key the hub caches by.
-CREATE FUNCTION hub_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION hub_notify() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     reg text;
     code text;
