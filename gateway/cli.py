@@ -115,12 +115,17 @@ def demo(host: str, port: int, workers: int, entities: int, seed: int, reseed: b
     fire_api = _start_fire_api()
     cfg = AuthConfig.from_env()
     planner = issue_token(cfg, "planner-demo", "market", ["planner"], name="联合抽查办公室")
-    officer = issue_token(cfg, "officer-demo", "fire", ["officer", "inspector"])
+    inspectors = "".join(
+        f"    {dept:<10} {issue_token(cfg, f'inspector-{dept}', dept, ['officer', 'inspector'])}\n"
+        for dept in ("market", "ecology", "emergency", "culture", "fire")
+    )
     print(
         f"\nJoint Supervision Hub on demo data\n  GraphiQL: {url}\n"
         f"  (add the header  Authorization: Bearer <token>  in GraphiQL's Headers tab)\n"
+        f"  planning page: {url.removesuffix('/graphql')}/plan/  (paste the planner token)\n"
         f"  planner token (market, 8 h): {planner}\n"
-        f"  officer token (fire, 8 h):   {officer}\n"
+        f"  inspector tokens (enter results for teams with their department, 8 h):\n"
+        f"{inspectors}"
         f"  fire rescue's own API (read by the hub's HTTP adapter): {os.environ['FIRE_API_URL']}\n"
         f"  try:\n{EXAMPLE.format(uscc=sample)}\n",
         flush=True,
