@@ -6,15 +6,17 @@ from __future__ import annotations
 import base64
 import uuid
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import asyncpg
 from strawberry.dataloader import DataLoader
 
 from adapters.errors import DepartmentUnavailable
-from domain.vocabulary import EntityKind
+from domain.vocabulary import CreditGrade, EntityKind
 from planning.checklist import MergedChecklist, merge_checklist
+from planning.entity_draw import allocate
+from planning.entity_draw import census as count
 from resolvers import draw_inputs
 from resolvers.context import RequestContext
 from resolvers.entities import check_departments, normalize_uscc
@@ -189,3 +191,51 @@ async def audit_trail(
         rows = await audit.trail(pool, task_id)
         check = await audit.verify(pool, task_id)
     return rows, check
+
+
+async def census(
+    ctx: RequestContext, departments: Sequence[str], scope: Any, plan: Any
+) -> dict[str, Any]:
+    """What a task with this scope and plan would draw, before it exists: the eligible
+    population and the expected visits per credit grade, and the exclusions — the draw's own
+    counting and allocation, without a seed."""
+    wanted = check_departments(ctx, departments) or []
+    if not wanted:
+        raise bad_input("name at least one department", "TOO_FEW_DEPARTMENTS")
+    today = date.today()
+    try:
+        items = await draw_inputs.checklist_items(ctx.registry, wanted)
+        recent = {}
+        if plan.exclusion_days:
+            async with reading(ctx) as pool:
+                recent = await store.recently_concluded(
+                    pool, today - timedelta(days=plan.exclusion_days)
+                )
+        pop = await draw_inputs.population(
+            ctx.registry,
+            scope.register_filters(),
+            wanted,
+            items,
+            plan.exclusion_days,
+            recent,
+            today,
+        )
+    except DepartmentUnavailable as e:
+        raise ApiError(str(e), e.code, department=e.department) from None
+    candidates = pop.candidates
+    if scope.grades:
+        grades = {CreditGrade(g) for g in scope.grades}
+        candidates = [c for c in candidates if c.grade in grades]
+    counted = count(candidates, plan, today)
+    take = allocate(plan, counted.population)
+    by_grade = {
+        g.value: {
+            "population": sum(n for s, n in counted.population.items() if s.grade == g),
+            "listed": sum(n for s, n in counted.population.items() if s.grade == g and s.abnormal),
+            "expected": sum(n for s, n in take.items() if s.grade == g),
+        }
+        for g in CreditGrade
+    }
+    excluded = {r.value: n for r, n in counted.excluded.items()}
+    excluded["NO_APPLICABLE_ITEMS"] = pop.out_of_scope_items
+    return {"grades": by_grade, "excluded": excluded, "expected_visits": sum(take.values())}

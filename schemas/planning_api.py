@@ -18,6 +18,7 @@ from schemas.enums import CreditGrade, InspectionResult
 from schemas.permissions import Planner, Reviewer, Staff
 from schemas.query import EntityFilter
 from schemas.tasks import (
+    ExclusionCount,
     JointInspectionTask,
     JointVisit,
     MergedForm,
@@ -99,6 +100,21 @@ class ChecklistPreview:
         description="Visits the departments would make alone (one per department with items)."
     )
     joint_visits: int
+
+
+@strawberry.type
+class CensusGrade:
+    grade: CreditGrade
+    population: int = strawberry.field(description="Eligible entities of this grade.")
+    listed: int = strawberry.field(description="Of them on the abnormal or serious list.")
+    expected: int = strawberry.field(description="Entities the plan would draw.")
+
+
+@strawberry.type(description="What a task would draw, counted exactly before it exists.")
+class Census:
+    grades: list[CensusGrade]
+    excluded: list[ExclusionCount]
+    expected_visits: int
 
 
 @strawberry.type(description="A published inspection result: what the public may see.")
@@ -212,6 +228,28 @@ class PlanningQuery:
             form=MergedForm.build(form),
             separate_visits=len(form.departments),
             joint_visits=1 if form.entries else 0,
+        )
+
+    @strawberry.field(
+        permission_classes=[Staff],
+        description="The population per credit grade and the expected visits of a plan over a "
+        "scope, with exclusions, by the draw's own rules — before any task is saved.",
+    )
+    async def joint_inspection_census(
+        self,
+        info: strawberry.Info,
+        departments: list[str],
+        plan: SamplingPlanInput,
+        scope: EntityFilter | None = None,
+    ) -> Census:
+        query = scope.to_query() if scope else EntityQuery()
+        data = await task_queries.census(info.context, departments, query, plan.to_plan())
+        return Census(
+            grades=[CensusGrade(grade=CreditGrade(g), **v) for g, v in data["grades"].items()],
+            excluded=[
+                ExclusionCount(reason=k, count=v) for k, v in sorted(data["excluded"].items())
+            ],
+            expected_visits=data["expected_visits"],
         )
 
     @strawberry.field(description="Published inspection results (public: no inspector data).")

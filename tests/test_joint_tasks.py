@@ -453,3 +453,18 @@ async def test_verify_commands_from_the_shell(hub: Hub, prefix) -> None:
     assert code == 0 and "MATCH" in out, out
     code, out = await run("verify-audit", task["id"])
     assert code == 0 and "chain intact" in out, out
+
+
+async def test_census_before_saving_equals_what_the_draw_takes(hub: Hub) -> None:
+    plan = task_input("x")["plan"]
+    census = await hub.gql(
+        """query($p: SamplingPlanInput!) { jointInspectionCensus(
+             departments: ["market", "culture", "fire"], plan: $p) {
+             grades { grade population expected } expectedVisits excluded { reason count } } }""",
+        {"p": plan},
+    )
+    c = census["data"]["jointInspectionCensus"]
+    task = await drawn_task(hub)
+    drawn = {g["grade"]: (g["population"], g["drawn"]) for g in task["population"]}
+    assert {g["grade"]: (g["population"], g["expected"]) for g in c["grades"]} == drawn
+    assert c["expectedVisits"] == sum(g["drawn"] for g in task["population"])
