@@ -256,15 +256,26 @@ def create_app(
         app.state.store = store
         app.state.auth = auth_config
         app.state.rates = ratelimit.rates_from_env()
-        app.state.limiter_redis = aioredis.from_url(
-            settings.redis_url, socket_timeout=0.2, socket_connect_timeout=0.2
+        app.state.limiter_redis = aioredis.Redis(
+            connection_pool=aioredis.BlockingConnectionPool.from_url(
+                settings.redis_url,
+                max_connections=64,
+                timeout=0.2,
+                socket_timeout=0.2,
+                socket_connect_timeout=0.2,
+            )
         )
         app.state.rate_limiter = ratelimit.RateLimiter(
             app.state.limiter_redis,
             prefix=os.environ.get("HUB_RATE_PREFIX", f"{settings.db_prefix}rl:"),
             fail_open=ratelimit.fail_open_from_env(),
         )
-        app.state.redis = aioredis.from_url(settings.redis_url, socket_timeout=1)
+        # A blocking pool: under load a lookup waits for a connection instead of failing.
+        app.state.redis = aioredis.Redis(
+            connection_pool=aioredis.BlockingConnectionPool.from_url(
+                settings.redis_url, max_connections=64, timeout=1, socket_timeout=1
+            )
+        )
         app.state.cache = None
         listener = None
         if settings.cache:
