@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Iterator
 
 from adapters.errors import DepartmentUnavailable
@@ -31,7 +32,11 @@ def build_source(d: DepartmentConfig) -> PostgresSource | HttpSource:
             raise ValueError(f"department {d.code!r}: an http source needs a url")
         return HttpSource(load_http_mapping(d.mapping), d.url, token_env=d.token_env)
     if d.kind == "postgres":
-        return PostgresSource(load_mapping(d.mapping), d.dsn)
+        # Every worker opens a pool per department: keep their sum under the server's
+        # max_connections (HUB_POOL_SIZE per department and worker, default 4).
+        return PostgresSource(
+            load_mapping(d.mapping), d.dsn, pool_size=int(os.environ.get("HUB_POOL_SIZE", "4"))
+        )
     raise ValueError(f"department {d.code!r}: unknown adapter kind {d.kind!r}")
 
 

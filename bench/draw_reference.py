@@ -77,7 +77,7 @@ async def main(entities: int, ratio: float, rounds: int) -> None:
         print(f"seeded in {time.perf_counter() - start:.1f} s", flush=True)
     settings = settings_mod.from_env(
         {
-            "HUB_DEPARTMENTS": str(Path(__file__).parent / "departments-sql.toml"),
+            "HUB_DEPARTMENTS": str(Path(__file__).parent / "departments.toml"),
             **os.environ,
             "DATABASE_URL": admin,
             "HUB_DB_PREFIX": PREFIX,

@@ -24,7 +24,7 @@ class HubStore:
         if admin_url and database:
             await ensure_database(admin_url, database)
             await migrate(self.dsn)
-        self._pool = await asyncpg.create_pool(self.dsn, min_size=0, max_size=8)
+        self._pool = await asyncpg.create_pool(self.dsn, min_size=0, max_size=4)
 
     async def close(self) -> None:
         if self._pool is not None:
