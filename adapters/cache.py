@@ -77,15 +77,22 @@ class RowCache:
     async def set_many(self, department: str, kind: str, rows: dict[str, list[Row]]) -> None:
         if not rows:
             return
-        with contextlib.suppress(Exception):
-            pipe = self.redis.pipeline(transaction=False)
-            for k, value in rows.items():
-                pipe.set(self.key(department, kind, k), orjson.dumps(value), ex=self.ttl)
+        pipe = self.redis.pipeline(transaction=False)
+        for k, value in rows.items():
+            pipe.set(self.key(department, kind, k), orjson.dumps(value), ex=self.ttl)
+        try:
             await pipe.execute()
+        except Exception as e:
+            log.warning("cache not filled", extra={"reason": type(e).__name__})
 
     async def invalidate(self, department: str, entity: str) -> None:
-        with contextlib.suppress(Exception):
+        try:
             await self.redis.delete(*(self.key(department, k, entity) for k in ENTITY_KINDS))
+        except Exception as e:
+            log.error(
+                "cache not invalidated",
+                extra={"department": department, "uscc": entity, "reason": type(e).__name__},
+            )
 
 
 class CachedLookup:
@@ -108,10 +115,12 @@ class CachedLookup:
 class ChangeListener:
     """One LISTEN connection per department; a notification drops that entity's rows."""
 
-    def __init__(self, sources: Sequence[PostgresSource], cache: RowCache) -> None:
-        self.sources = list(sources)
+    def __init__(self, sources: Sequence[Any], cache: RowCache) -> None:
+        # Only database sources notify; an API source's rows live out their TTL.
+        self.sources = [s for s in sources if isinstance(s, PostgresSource)]
         self.cache = cache
         self._conns: dict[str, asyncpg.Connection] = {}
+        self._silent: set[str] = set()
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -128,9 +137,18 @@ class ChangeListener:
                 try:
                     conn = await asyncpg.connect(source.dsn, timeout=source.timeout)
                     await conn.add_listener(CHANNEL, self._handler(source.code))
-                    self._conns[source.code] = conn
-                except Exception:
+                except (OSError, asyncpg.PostgresError, TimeoutError) as e:
+                    # Retried on the next pass; meanwhile the TTL bounds staleness.
+                    if source.code not in self._silent:
+                        log.warning(
+                            "not listening for changes",
+                            extra={"department": source.code, "reason": type(e).__name__},
+                        )
+                        self._silent.add(source.code)  # said once until it listens again
                     self._conns.pop(source.code, None)
+                else:
+                    self._conns[source.code] = conn
+                    self._silent.discard(source.code)
             await asyncio.sleep(5)
 
     def _handler(self, department: str) -> Any:
@@ -147,5 +165,4 @@ class ChangeListener:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
         for conn in self._conns.values():
-            with contextlib.suppress(Exception):
-                await conn.close()
+            await conn.close(timeout=2)

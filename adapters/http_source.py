@@ -36,7 +36,7 @@ from adapters.mapping import MAPPINGS_DIR, Mapping, RecordMap, parse_mapping
 from adapters.postgres import READ_RETRIES, Filter, Row
 from adapters.transforms import converter
 from domain.records import RECORD_FIELDS
-from telemetry import metrics, tracing
+from telemetry import tracing
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,6 @@ _RECORD_KEYS = frozenset(
 )
 _TOP_KEYS = frozenset({"code", "name", "name_en", "timeout_ms", "codes", "http", "records"})
 _MAX_PAGES = 100_000  # a guard against an API whose tokens never end
-_BREAKER_GAUGE = {"CLOSED": 0, "HALF_OPEN": 1, "OPEN": 2}
 
 
 class NotSupported(DepartmentUnavailable):
@@ -329,7 +328,7 @@ class HttpSource:
         self.url = url.rstrip("/")
         self.timeout = self.mapping.timeout_ms / 1000
         self.statements = 0  # HTTP calls sent; counted like SQL statements
-        self.breaker = CircuitBreaker()
+        self.breaker = CircuitBreaker(self.code)
         self._transport = transport
         self._client: httpx.AsyncClient | None = None
         self._compiled = {k: self._compile(ep) for k, ep in http_mapping.endpoints.items()}
@@ -402,10 +401,7 @@ class HttpSource:
     def _unavailable(self, reason: str, label: str | None = None) -> DepartmentUnavailable:
         """The failure to raise; with a metrics `label` it also counts against the breaker."""
         if label is not None:
-            self.breaker.failure()
-            metrics.DEPARTMENT_ERRORS.labels(self.code, label).inc()
-            state = self.breaker.state.value
-            metrics.BREAKER_STATE.labels(self.code).set(_BREAKER_GAUGE[state])
+            self.breaker.failure(label)
         return DepartmentUnavailable(self.code, reason)
 
     async def _get(
@@ -418,8 +414,8 @@ class HttpSource:
             raise self._unavailable("not opened")
         if self._auth_problem:
             raise self._unavailable(self._auth_problem)
-        if not self.breaker.allow():
-            raise self._unavailable(f"circuit open; next probe in {self.breaker.retry_in():.1f}s")
+        if refusal := self.breaker.refusal():
+            raise self._unavailable(refusal)
         self.statements += 1
         attributes = {"department": self.code, "http.request.method": "GET", "url.path": path}
         # A span per call, as for SQL; a failure is recorded on it as the exception raised.
@@ -466,9 +462,7 @@ class HttpSource:
             body = orjson.loads(resp.content)
         except orjson.JSONDecodeError:
             raise self._unavailable(f"invalid JSON from {path}", "bad_json") from None
-        self.breaker.success()
-        metrics.BREAKER_STATE.labels(self.code).set(0)
-        metrics.DEPARTMENT_SECONDS.labels(self.code).observe(time.perf_counter() - start)
+        self.breaker.success(time.perf_counter() - start)
         return body
 
     async def _collect(

@@ -21,7 +21,7 @@ from adapters.errors import DepartmentUnavailable, MappingError
 from adapters.mapping import Mapping, RecordMap, sql_ident
 from adapters.transforms import converter
 from domain.records import RECORD_FIELDS
-from telemetry import metrics, tracing
+from telemetry import tracing
 
 Row = dict[str, Any]
 READ_RETRIES = 2
@@ -70,7 +70,7 @@ class PostgresSource:
         self.timeout = mapping.timeout_ms / 1000
         self.statements = 0  # SQL statements sent; tests and metrics read it
         self._pool: asyncpg.Pool | None = None
-        self.breaker = CircuitBreaker()
+        self.breaker = CircuitBreaker(mapping.code)
         self._compiled = {kind: self._compile(rm) for kind, rm in mapping.records.items()}
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -142,10 +142,8 @@ class PostgresSource:
         keeps a dead department from costing anything."""
         if self._pool is None:
             raise DepartmentUnavailable(self.code, "not opened")
-        if not self.breaker.allow():
-            raise DepartmentUnavailable(
-                self.code, f"circuit open; next probe in {self.breaker.retry_in():.1f}s"
-            )
+        if refusal := self.breaker.refusal():
+            raise DepartmentUnavailable(self.code, refusal)
         self.statements += 1
         limit = timeout or self.timeout
         start = time.perf_counter()
@@ -181,20 +179,13 @@ class PostgresSource:
             raise DepartmentUnavailable(self.code, type(e).__name__) from e
         span.set_attribute("rows", len(rows))
         span.end()
-        self.breaker.success()
-        metrics.BREAKER_STATE.labels(self.code).set(0)
-        metrics.DEPARTMENT_SECONDS.labels(self.code).observe(time.perf_counter() - start)
+        self.breaker.success(time.perf_counter() - start)
         return rows
 
     def _failed(self, reason: str, span: Any) -> None:
         span.set_attribute("error", reason)
         span.end()
-        self.breaker.failure()
-        metrics.DEPARTMENT_ERRORS.labels(self.code, reason).inc()
-        state = self.breaker.state
-        metrics.BREAKER_STATE.labels(self.code).set(
-            {"CLOSED": 0, "HALF_OPEN": 1, "OPEN": 2}[state.value]
-        )
+        self.breaker.failure(reason)
 
     def _rows(self, c: _Compiled, records: Iterable[asyncpg.Record]) -> list[Row]:
         out = []

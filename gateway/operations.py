@@ -4,8 +4,8 @@ cost) — so a refused operation costs nothing downstream."""
 
 from __future__ import annotations
 
-import contextlib
 import functools
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +22,7 @@ from domain.access import ClientKind, Principal
 from gateway import limits as limits_mod
 from store import access
 
+log = logging.getLogger(__name__)
 PUBLIC_ROOT_FIELDS = frozenset({"publishedResults", "__typename"})
 INTROSPECTION = frozenset({"__schema", "__type"})
 
@@ -131,14 +132,19 @@ async def _automatic_persisted(digest: str, query: str | None, store_pool: Any, 
         if access.document_hash(query) != digest:
             raise Refused("sha256Hash does not match the query", "PERSISTED_QUERY_HASH_MISMATCH")
         if redis is not None:
-            with contextlib.suppress(Exception):  # a cache: losing it costs a resend
+            try:
                 await redis.set(APQ_PREFIX + digest, query, ex=APQ_TTL)
+            except Exception as e:
+                log.warning("persisted query not kept", extra={"reason": type(e).__name__})
         return query
     if redis is not None:
-        with contextlib.suppress(Exception):
+        try:
             cached = await redis.get(APQ_PREFIX + digest)
-            if cached is not None:
-                return cached.decode() if isinstance(cached, bytes) else cached
+        except Exception as e:
+            log.warning("persisted queries unavailable", extra={"reason": type(e).__name__})
+            cached = None
+        if cached is not None:
+            return cached.decode() if isinstance(cached, bytes) else cached
     if store_pool is not None:
         op = await access.operation(store_pool, digest)
         if op is not None:

@@ -55,6 +55,14 @@ class EntryInput:
     note: str = ""
 
 
+def advance(state: str, target: ResultState) -> None:
+    """Refuse, with the visit's state, a step the result's life does not allow."""
+    try:
+        transition(ResultState(state), target)
+    except (InvalidTransition, ValueError) as e:
+        raise ApiError(str(e), INVALID_STATE, state=state) from None
+
+
 def outcomes_of(entries: Sequence[dict[str, Any]]) -> dict[str, EntryOutcome]:
     return {e["key"]: EntryOutcome(Outcome(e["outcome"]), e.get("note") or "") for e in entries}
 
@@ -86,10 +94,7 @@ async def record_result(
             raise ApiError(
                 f"task is {task['status']}: results are entered on a drawn task", INVALID_STATE
             )
-        try:
-            transition(ResultState(visit["state"]), ResultState.PENDING_REVIEW)
-        except (InvalidTransition, ValueError) as e:
-            raise ApiError(str(e), INVALID_STATE, state=visit["state"]) from None
+        advance(visit["state"], ResultState.PENDING_REVIEW)
         team = await store.assignments_of(conn, [visit_id], current_only=True)
         who = ctx.principal
         if who.kind != ClientKind.OFFICER or who.department not in {a["department"] for a in team}:
@@ -133,10 +138,7 @@ async def review_result(
     async def work(conn: asyncpg.Connection) -> dict[str, Any]:
         task, visit = await lock_visit(conn, visit_id)
         target = ResultState.APPROVED if approve else ResultState.RETURNED
-        try:
-            transition(ResultState(visit["state"]), target)
-        except (InvalidTransition, ValueError) as e:
-            raise ApiError(str(e), INVALID_STATE, state=visit["state"]) from None
+        advance(visit["state"], target)
         latest = await store.latest_result(conn, visit_id)
         await store.review_result(conn, visit_id, latest["version"], approve, comment, ctx.actor)
         await audit.append(

@@ -1,12 +1,13 @@
 """Who may read or do what, declared beside each field (`permission_classes=[…]`).
 
-A denied field is null with an error `extensions.code = "FORBIDDEN"` (or UNAUTHENTICATED for
-the public) and the rest of the answer stays intact. The README's role × field table is
-walked by tests/test_authorization.py.
+A denied field is null with an error `extensions.code = "FORBIDDEN"` and the rest of the
+answer stays intact. The README's role × field table is walked by tests/test_authorization.py.
 """
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any
 
 import strawberry
@@ -14,84 +15,85 @@ from strawberry.permission import BasePermission
 
 from domain.access import PUBLIC, ClientKind, Principal, Role, Scope
 
+Check = Callable[[Principal, Any], bool]  # (who asks, the object the field belongs to)
+
 
 def principal(info: strawberry.Info) -> Principal:
     return getattr(info.context, "principal", None) or PUBLIC
 
 
-class _Rule(BasePermission):
-    message = "not permitted for this caller"
-    error_extensions = {"code": "FORBIDDEN"}  # noqa: RUF012
+def rule(name: str, message: str, check: Check) -> type[BasePermission]:
+    """A permission class from a check: the schema names the rule, the check says it."""
 
-    def allows(self, who: Principal, source: Any, kwargs: dict[str, Any]) -> bool:
-        raise NotImplementedError
+    def has_permission(
+        self: BasePermission, source: Any, info: strawberry.Info, **kwargs: Any
+    ) -> bool:
+        return check(principal(info), source)
 
-    def has_permission(self, source: Any, info: strawberry.Info, **kwargs: Any) -> bool:
-        return self.allows(principal(info), source, kwargs)
-
-
-class Staff(_Rule):
-    """Department officers and planners (signed identities)."""
-
-    message = "only department officers and planners may read this"
-
-    def allows(self, who: Principal, source: Any, kwargs: dict[str, Any]) -> bool:
-        return who.is_department_staff
-
-
-class Planner(_Rule):
-    message = "only planners of the coordinating office may do this"
-
-    def allows(self, who: Principal, source: Any, kwargs: dict[str, Any]) -> bool:
-        return who.is_planner
+    return type(
+        name,
+        (BasePermission,),
+        {
+            "message": message,
+            "error_extensions": {"code": "FORBIDDEN"},
+            "has_permission": has_permission,
+        },
+    )
 
 
-def staff_or_scope(scope: Scope) -> type[_Rule]:
-    """Officers and planners, or a partner whose key carries `scope`."""
-
-    class StaffOrScope(_Rule):
-        message = f"needs a department identity or an API key with scope {scope.value}"
-
-        def allows(self, who: Principal, source: Any, kwargs: dict[str, Any]) -> bool:
-            return who.is_department_staff or (
-                who.kind == ClientKind.PARTNER and scope.value in who.scopes
-            )
-
-    StaffOrScope.__name__ = f"StaffOr_{scope.name}"
-    return StaffOrScope
-
-
-class OwnDepartmentOrPlanner(_Rule):
-    """Inspectors' personal data: their own department's officers and planners only."""
-
-    message = "inspectors' personal data is for their own department and planners"
-
-    def allows(self, who: Principal, source: Any, kwargs: dict[str, Any]) -> bool:
-        department = getattr(source, "department_code", None)
-        return who.is_planner or (
+Staff = rule(
+    "Staff",
+    "only department officers and planners may read this",
+    lambda who, _: who.is_department_staff,
+)
+Planner = rule(
+    "Planner",
+    "only planners of the coordinating office may do this",
+    lambda who, _: who.is_planner,
+)
+Reviewer = rule(
+    "Reviewer",
+    "only planners and reviewers may review results",
+    lambda who, _: (
+        who.is_planner or (who.kind == ClientKind.OFFICER and Role.REVIEWER in who.roles)
+    ),
+)
+# Inspectors' personal data: their own department's officers and planners only.
+OwnDepartmentOrPlanner = rule(
+    "OwnDepartmentOrPlanner",
+    "inspectors' personal data is for their own department and planners",
+    lambda who, source: (
+        who.is_planner
+        or (
             who.kind == ClientKind.OFFICER
-            and department is not None
-            and who.department == department
+            and who.department is not None
+            and who.department == getattr(source, "department_code", None)
         )
-
-
-class PublishedOrStaff(_Rule):
-    """Penalty details: departments always; partners only for cases in publicity."""
-
-    message = "details of penalties not in publicity are for departments only"
-
-    def allows(self, who: Principal, source: Any, kwargs: dict[str, Any]) -> bool:
-        if who.is_department_staff:
-            return True
-        return (
+    ),
+)
+# Penalty details: departments always; partners only for cases in their publicity period.
+PublishedOrStaff = rule(
+    "PublishedOrStaff",
+    "details of penalties not in publicity are for departments only",
+    lambda who, source: (
+        who.is_department_staff
+        or (
             who.kind == ClientKind.PARTNER
             and Scope.PENALTIES.value in who.scopes
             and bool(getattr(source, "publicized", False))
         )
+    ),
+)
 
 
-class Reviewer(_Rule):
-    message = "only planners and reviewers may review results"
-
-    def allows(self, who: Principal, source: Any, kwargs: dict[str, Any]) -> bool:
-        return who.is_planner or (who.kind == ClientKind.OFFICER and Role.REVIEWER in who.roles)
+@functools.cache
+def staff_or_scope(scope: Scope) -> type[BasePermission]:
+    """Officers and planners, or a partner whose key carries `scope`."""
+    return rule(
+        f"StaffOr_{scope.name}",
+        f"needs a department identity or an API key with scope {scope.value}",
+        lambda who, _: (
+            who.is_department_staff
+            or (who.kind == ClientKind.PARTNER and scope.value in who.scopes)
+        ),
+    )

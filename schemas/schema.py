@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
+from graphql import DocumentNode, GraphQLError, parse
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
@@ -33,6 +34,22 @@ class PartialResults(SchemaExtension):
 Query = merge_types("Query", (ReadQuery, PlanningQuery, AccessQuery))
 
 
+@functools.lru_cache(maxsize=512)
+def _parse(query: str) -> DocumentNode:
+    return parse(query)
+
+
+class ParseOnce(SchemaExtension):
+    """The same document is parsed once per process, not on every request (the gateway has
+    already parsed it under the client's token limit, so this never sees an unbounded one)."""
+
+    def on_parse(self) -> Iterator[None]:
+        ctx = self.execution_context
+        if ctx.graphql_document is None and ctx.query is not None:
+            ctx.graphql_document = _parse(ctx.query)
+        yield
+
+
 class HubSchema(strawberry.federation.Schema):
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         """Expected errors (a stable code) are answers, not faults: log only the rest."""
@@ -49,7 +66,7 @@ def build_schema() -> strawberry.Schema:
     return HubSchema(
         query=Query,
         mutation=Mutation,
-        extensions=[PartialResults],
+        extensions=[ParseOnce, PartialResults],
         config=StrawberryConfig(scalar_map=SCALARS),
         federation_version="2.5",
     )
