@@ -41,6 +41,7 @@ class Settings:
     max_page_size: int = 100
     cache: bool = False  # Redis read-through cache of department lookups
     cache_ttl: int = 300  # seconds; notifications invalidate sooner
+    planned: bool = True  # known read operations run breadth-first (gateway/executor.py)
 
     @property
     def hub_dsn(self) -> str:
@@ -99,4 +100,5 @@ def from_env(env: dict[str, str] | None = None) -> Settings:
         max_page_size=int(env.get("HUB_MAX_PAGE_SIZE", "100")),
         cache=env.get("HUB_CACHE", "off").lower() in ("1", "on", "true", "yes"),
         cache_ttl=int(env.get("HUB_CACHE_TTL", "300")),
+        planned=env.get("HUB_PLANNED", "on").lower() in ("1", "on", "true", "yes"),
     )

@@ -30,7 +30,7 @@ from adapters.cache import ChangeListener, RowCache
 from adapters.registry import Registry
 from adapters.settings import Settings
 from domain.access import PUBLIC
-from gateway import errors, logs, operations, ratelimit
+from gateway import errors, executor, logs, operations, planner, ratelimit
 from gateway.auth import AuthConfig
 from gateway.guard import Guard
 from gateway.media import GraphQLMediaType
@@ -109,9 +109,21 @@ class HubGraphQL(GraphQL):
                 "client.kind": context.principal.kind.value,
             },
         ):
-            result = await super().execute_single(
-                request, request_adapter, sub_response, context, root_value, request_data
+            result = None
+            plan = (
+                planner.plan_for(admitted.query, admitted.document, request_data.operation_name)
+                if admitted is not None and state.settings.planned
+                else None
             )
+            if plan is not None:
+                result = await executor.execute(plan, context, request_data.variables)
+            metrics.EXECUTIONS.labels(
+                "no_plan" if plan is None else "planned" if result else "handed_back"
+            ).inc()
+            if result is None:
+                result = await super().execute_single(
+                    request, request_adapter, sub_response, context, root_value, request_data
+                )
         metrics.REQUEST_SECONDS.labels(operation).observe(time.perf_counter() - start)
         metrics.REQUESTS.labels(operation, "error" if result.errors else "ok").inc()
         for e in result.errors or ():

@@ -39,6 +39,13 @@ class RequestContext:
     def __post_init__(self) -> None:
         self.loaders = Loaders(self.registry, self.cache)
 
+    def reset(self) -> None:
+        """Forget what a handed-back planned execution loaded and recorded."""
+        self.loaders = Loaders(self.registry, self.cache)
+        self.store_loaders = None
+        self.partial_errors.clear()
+        self.reads.clear()
+
     def report_unavailable(self, path: list[str | int], failure: DepartmentUnavailable) -> None:
         """Record a failed department for a field that still answers with what it has."""
         if any(

@@ -221,8 +221,3 @@ def penalty_publicized(row: Row, today: date | None = None) -> bool:
     domain = _PENALTY_DOMAIN.get(row["department"], PenaltyDomain.GENERAL)
     _, last_day = publicity_window(row["decided_on"], bool(row["serious"]), domain)
     return (today or date.today()) <= last_day
-
-
-async def credit_rating(ctx: RequestContext, uscc: str, path: list[str | int]) -> Row | None:
-    rows = await entity_records(ctx, uscc, "credit_rating", None, path)
-    return rows[0] if rows else None

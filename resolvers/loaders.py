@@ -25,10 +25,7 @@ class Loaders:
         key = (department, kind)
         loader = self._loaders.get(key)
         if loader is None:
-            source = self._registry.get(department)
-            lookup: Any = source
-            if self._cache is not None and kind in ENTITY_KINDS:
-                lookup = CachedLookup(source, self._cache)
+            lookup = self.lookup(department, kind)
 
             async def load(keys: Sequence[str]) -> list[list[Row] | BaseException]:
                 try:
@@ -40,6 +37,13 @@ class Loaders:
             loader = DataLoader(load_fn=load)
             self._loaders[key] = loader
         return loader
+
+    def lookup(self, department: str, kind: str) -> Any:
+        """The department's source, read through the cache for lookups by entity key."""
+        source = self._registry.get(department)
+        if self._cache is not None and kind in ENTITY_KINDS:
+            return CachedLookup(source, self._cache)
+        return source
 
     def prime_register(self, rows: Sequence[Row]) -> None:
         """A page of the register already holds each entity's row: seed the loader with it."""

@@ -11,6 +11,7 @@ from adapters.postgres import Row
 from domain.access import Scope
 from domain.vocabulary import DISTRICTS, INDUSTRIES
 from resolvers import entities as resolve
+from resolvers.batched import Batched, ConnectionCount, EntityRecords
 from schemas.enums import CreditRecordKind, EntityKind, EntityStatus
 from schemas.permissions import Staff, staff_or_scope
 from schemas.records import Credit, CreditRecord, Inspection, Penalty, Permit
@@ -106,8 +107,7 @@ class Entity:
         rows = await resolve.entity_records(
             info.context, self.uscc, "permit", _one(department), info.path.as_list()
         )
-        rows = resolve.permits_valid_on(rows, valid_on)
-        return [Permit.from_row(r) for r in resolve.sort_records(rows, "valid_from")]
+        return _permits(rows, valid_on)
 
     @strawberry.field(
         description="Penalties from every department (or one), newest first.",
@@ -125,9 +125,7 @@ class Entity:
         rows = await resolve.entity_records(
             info.context, self.uscc, "penalty", _one(department), info.path.as_list()
         )
-        if since is not None:
-            rows = [r for r in rows if r["decided_on"] and r["decided_on"] >= since]
-        return [Penalty.from_row(r) for r in resolve.sort_records(rows, "decided_on")]
+        return _penalties(rows, since)
 
     @strawberry.field(
         description="Inspections recorded by every department (or one).",
@@ -139,7 +137,7 @@ class Entity:
         rows = await resolve.entity_records(
             info.context, self.uscc, "inspection", _one(department), info.path.as_list()
         )
-        return [Inspection.from_row(r) for r in resolve.sort_records(rows, "inspected_on")]
+        return _inspections(rows)
 
     @strawberry.field(
         description="Credit records at the public credit platform, newest first.",
@@ -151,10 +149,7 @@ class Entity:
         rows = await resolve.entity_records(
             info.context, self.uscc, "credit_record", None, info.path.as_list()
         )
-        if kinds:
-            wanted = {k.value for k in kinds}
-            rows = [r for r in rows if r["kind"] in wanted]
-        return [CreditRecord.from_row(r) for r in resolve.sort_records(rows, "decided_on")]
+        return _credit_records(rows, kinds)
 
     @strawberry.field(
         description="Credit grade, score and current list memberships.",
@@ -162,11 +157,54 @@ class Entity:
     )
     async def credit(self, info: strawberry.Info) -> Credit | None:
         path = info.path.as_list()
-        rating = await resolve.credit_rating(info.context, self.uscc, path)
+        ratings = await resolve.entity_records(info.context, self.uscc, "credit_rating", None, path)
         records = await resolve.entity_records(info.context, self.uscc, "credit_record", None, path)
-        if rating is None and not records:
-            return None
-        return Credit.build(rating, records)
+        return _credit(ratings, records)
+
+
+# Each list field's value from the records that arrived, shared by the resolvers above and
+# by the planned executor, which loads a whole page's records at once (BATCHED below).
+def _permits(rows: list[Row], valid_on: date | None) -> list[Permit]:
+    rows = resolve.permits_valid_on(rows, valid_on)
+    return [Permit.from_row(r) for r in resolve.sort_records(rows, "valid_from")]
+
+
+def _penalties(rows: list[Row], since: date | None) -> list[Penalty]:
+    if since is not None:
+        rows = [r for r in rows if r["decided_on"] and r["decided_on"] >= since]
+    return [Penalty.from_row(r) for r in resolve.sort_records(rows, "decided_on")]
+
+
+def _inspections(rows: list[Row]) -> list[Inspection]:
+    return [Inspection.from_row(r) for r in resolve.sort_records(rows, "inspected_on")]
+
+
+def _credit_records(rows: list[Row], kinds: list[CreditRecordKind] | None) -> list[CreditRecord]:
+    if kinds:
+        wanted = {k.value for k in kinds}
+        rows = [r for r in rows if r["kind"] in wanted]
+    return [CreditRecord.from_row(r) for r in resolve.sort_records(rows, "decided_on")]
+
+
+def _credit(ratings: list[Row], records: list[Row]) -> Credit | None:
+    rating = ratings[0] if ratings else None
+    if rating is None and not records:
+        return None
+    return Credit.build(rating, records)
+
+
+BATCHED: dict[str, Batched] = {
+    "permits": EntityRecords(("permit",), lambda r, a: _permits(r["permit"], a.get("valid_on"))),
+    "penalties": EntityRecords(("penalty",), lambda r, a: _penalties(r["penalty"], a.get("since"))),
+    "inspections": EntityRecords(("inspection",), lambda r, a: _inspections(r["inspection"])),
+    "creditRecords": EntityRecords(
+        ("credit_record",), lambda r, a: _credit_records(r["credit_record"], a.get("kinds"))
+    ),
+    "credit": EntityRecords(
+        ("credit_rating", "credit_record"),
+        lambda r, a: _credit(r["credit_rating"], r["credit_record"]),
+    ),
+}
 
 
 @strawberry.type
@@ -203,3 +241,6 @@ class EntityConnection:
             page_info=PageInfo(has_next_page=page.has_next, end_cursor=page.end_cursor),
             query=page.query,
         )
+
+
+CONNECTION_BATCHED: dict[str, Batched] = {"totalCount": ConnectionCount()}

@@ -22,8 +22,15 @@ def principal(info: strawberry.Info) -> Principal:
     return getattr(info.context, "principal", None) or PUBLIC
 
 
-def rule(name: str, message: str, check: Check) -> type[BasePermission]:
-    """A permission class from a check: the schema names the rule, the check says it."""
+def rule(
+    name: str, message: str, check: Check, always: Callable[[Principal], bool] | None = None
+) -> type[BasePermission]:
+    """A permission class from a check: the schema names the rule, the check says it.
+
+    `grants_all(who)` says whether the rule lets `who` read the field on every object; the
+    planned executor runs an operation only when it does for every field (else strawberry
+    runs it and checks object by object). A check that looks at the object passes `always`,
+    a condition that grants regardless of the object; other checks ignore the object."""
 
     def has_permission(
         self: BasePermission, source: Any, info: strawberry.Info, **kwargs: Any
@@ -37,6 +44,7 @@ def rule(name: str, message: str, check: Check) -> type[BasePermission]:
             "message": message,
             "error_extensions": {"code": "FORBIDDEN"},
             "has_permission": has_permission,
+            "grants_all": staticmethod(always or (lambda who: check(who, None))),
         },
     )
 
@@ -70,6 +78,7 @@ OwnDepartmentOrPlanner = rule(
             and who.department == getattr(source, "department_code", None)
         )
     ),
+    always=lambda who: who.is_planner,
 )
 # Penalty details: departments always; partners only for cases in their publicity period.
 PublishedOrStaff = rule(
@@ -83,6 +92,7 @@ PublishedOrStaff = rule(
             and bool(getattr(source, "publicized", False))
         )
     ),
+    always=lambda who: who.is_department_staff,
 )
 
 

@@ -42,6 +42,8 @@ BREAKER_STATE = Gauge(
     multiprocess_mode="max",
 )
 CACHE = Counter("jsh_cache_total", "Cache lookups", ["result"])  # hit | miss
+# planned | handed_back (strawberry answered after all) | no_plan
+EXECUTIONS = Counter("jsh_executions_total", "How operations were executed", ["path"])
 
 
 def exposition() -> tuple[bytes, str]:

@@ -75,14 +75,19 @@ async def test_stopped_department_is_a_partial_result(settings, seeded, prefix) 
         assert "errors" not in again
 
 
-async def test_unreachable_department_is_a_partial_result(settings, seeded) -> None:
+def unreachable(settings, code: str):
+    """The settings with one department's database at a port where nothing listens."""
     departments = tuple(
         dataclasses.replace(d, dsn="postgresql://postgres@127.0.0.1:9/nowhere")
-        if d.code == "fire"
+        if d.code == code
         else d
         for d in settings.departments
     )
-    async with own_hub(dataclasses.replace(settings, departments=departments)) as hub:
+    return dataclasses.replace(settings, departments=departments)
+
+
+async def test_unreachable_department_is_a_partial_result(settings, seeded) -> None:
+    async with own_hub(unreachable(settings, "fire")) as hub:
         body = await hub.gql(QUERY, {"u": seeded.sample_uscc})
         _check_partial(body, "fire")
 
