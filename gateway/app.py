@@ -129,7 +129,7 @@ class HubGraphQL(GraphQL):
         for e in result.errors or ():
             metrics.GRAPHQL_ERRORS.labels((e.extensions or {}).get("code", "NONE")).inc()
         if context.reads:
-            await _log_access(context, request_data.operation_name)
+            await _log_access(state.access_log, context, request_data.operation_name)
         return result
 
     async def process_result(self, request: Any, result: ExecutionResult) -> GraphQLHTTPResponse:
@@ -147,12 +147,13 @@ class HubGraphQL(GraphQL):
         return response
 
 
-async def _log_access(ctx: RequestContext, operation: str | None) -> None:
+async def _log_access(
+    writer: access.AccessLogWriter, ctx: RequestContext, operation: str | None
+) -> None:
     """Who read which entities' records, from which departments (one row per request)."""
     who = ctx.principal
     try:
-        await access.log_access(
-            ctx.store.pool,
+        await writer.write(
             {
                 "request_id": ctx.request_id,
                 "client_kind": who.kind.value,
@@ -266,6 +267,7 @@ def create_app(
         app.state.settings = settings
         app.state.registry = registry
         app.state.store = store
+        app.state.access_log = access.AccessLogWriter(lambda: store.pool)
         app.state.auth = auth_config
         app.state.rates = ratelimit.rates_from_env()
         app.state.limiter_redis = aioredis.Redis(

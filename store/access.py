@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import asyncpg
+import orjson
 
 KEY_PREFIX = "jsh"
 
@@ -82,18 +84,49 @@ async def operation(pool: asyncpg.Pool, digest: str) -> asyncpg.Record | None:
     return await pool.fetchrow("SELECT * FROM persisted_operation WHERE sha256 = $1", digest)
 
 
-async def log_access(pool: asyncpg.Pool, entry: dict[str, Any]) -> None:
+async def log_access(pool: asyncpg.Pool, entries: list[dict[str, Any]]) -> None:
+    """Entries (request_id, client_kind, subject, department, operation, entities,
+    departments) in one statement."""
     await pool.execute(
         "INSERT INTO access_log (request_id, client_kind, subject, department, operation,"
-        " entities, departments) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        entry["request_id"],
-        entry["client_kind"],
-        entry["subject"],
-        entry["department"],
-        entry["operation"],
-        entry["entities"],
-        entry["departments"],
+        " entities, departments) SELECT * FROM jsonb_to_recordset($1::jsonb) AS e("
+        "request_id text, client_kind text, subject text, department text, operation text,"
+        " entities text[], departments text[])",
+        orjson.dumps(entries).decode(),
     )
+
+
+class AccessLogWriter:
+    """Group commit: the entries of requests that finish while a write is under way go in
+    together with the next write, and each request still returns only once its entry is
+    stored (or the write has failed, which the caller logs)."""
+
+    def __init__(self, pool: Callable[[], asyncpg.Pool]) -> None:
+        self._pool = pool
+        self._queue: list[tuple[dict[str, Any], asyncio.Future[None]]] = []
+        self._writing: asyncio.Future[None] | None = None
+
+    async def write(self, entry: dict[str, Any]) -> None:
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._queue.append((entry, done))
+        if self._writing is None:
+            self._writing = asyncio.ensure_future(self._drain())
+        await done
+
+    async def _drain(self) -> None:
+        try:
+            while self._queue:
+                batch, self._queue = self._queue, []
+                try:
+                    await log_access(self._pool(), [entry for entry, _ in batch])
+                except Exception as e:  # each waiting request reports it
+                    for _, done in batch:
+                        done.set_exception(e)
+                else:
+                    for _, done in batch:
+                        done.set_result(None)
+        finally:
+            self._writing = None
 
 
 async def read_log(
