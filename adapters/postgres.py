@@ -19,7 +19,7 @@ import asyncpg
 from adapters.breaker import CircuitBreaker
 from adapters.errors import DepartmentUnavailable, MappingError
 from adapters.mapping import Mapping, RecordMap, sql_ident
-from adapters.transforms import converter
+from adapters.transforms import converter, row_builder
 from domain.records import RECORD_FIELDS
 from telemetry import tracing
 
@@ -57,6 +57,7 @@ class _Compiled:
     key_expr: str | None  # SQL expression of the entity/batch key
     names: tuple[str, ...]
     convert: tuple[Callable[[Any], Any], ...]
+    build: Callable[[Any], Row]  # a source row to a unified row (transforms.row_builder)
 
 
 class PostgresSource:
@@ -118,6 +119,12 @@ class PostgresSource:
             key_expr=key_expr,
             names=tuple(f.name for f in rm.fields),
             convert=tuple(converter(self.mapping, f) for f in rm.fields),
+            build=row_builder(
+                [f.name for f in rm.fields],
+                [converter(self.mapping, f) for f in rm.fields],
+                RECORD_FIELDS[rm.kind],
+                self.code,
+            ),
         )
 
     def _constant_where(self, c: _Compiled, args: list[Any]) -> list[str]:
@@ -188,18 +195,8 @@ class PostgresSource:
         self.breaker.failure(reason)
 
     def _rows(self, c: _Compiled, records: Iterable[asyncpg.Record]) -> list[Row]:
-        out = []
-        names, convert, code = c.names, c.convert, self.code
         # Fields a source does not map are present as None: every row has the unified shape.
-        blank = dict.fromkeys(RECORD_FIELDS[c.record.kind])
-        for r in records:
-            row = {
-                **blank,
-                **{n: f(r[i]) for i, (n, f) in enumerate(zip(names, convert, strict=True))},
-            }
-            row["department"] = code
-            out.append(row)
-        return out
+        return list(map(c.build, records))
 
     # -- the adapter's interface -----------------------------------------------------------
     async def by_keys(self, kind: str, keys: Sequence[str]) -> dict[str, list[Row]]:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+import orjson
 import redis.asyncio as aioredis
 from cross_web import HTTPException
 from graphql import GraphQLSyntaxError
@@ -131,6 +132,12 @@ class HubGraphQL(GraphQL):
         if context.reads:
             await _log_access(state.access_log, context, request_data.operation_name)
         return result
+
+    def encode_json(self, data: object) -> bytes:
+        return orjson.dumps(data)
+
+    def decode_json(self, data: str | bytes) -> object:
+        return orjson.loads(data)
 
     async def process_result(self, request: Any, result: ExecutionResult) -> GraphQLHTTPResponse:
         if result.errors:

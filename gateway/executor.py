@@ -66,21 +66,31 @@ class Run:
     def object(self, plan: ObjectPlan, value: Any, path: PathKey) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for f in plan.fields:
-            how = f.how
+            how, key = f.how, f.key
             if how == ATTRIBUTE:
-                out[f.key] = f.complete(f.getter(value), (*path, f.key), self)  # type: ignore[misc]
+                v = f.getter(value)  # type: ignore[misc]
             elif how == CALL:
                 kwargs = self.args(f)
                 if f.info_param:
                     kwargs = {**kwargs, f.info_param: self.info}
-                out[f.key] = f.complete(f.getter(value, **kwargs), (*path, f.key), self)  # type: ignore[misc]
+                v = f.getter(value, **kwargs)  # type: ignore[misc]
             elif how == BATCHED_LOAD:
-                out[f.key] = None  # keeps the key's place; filled when its level is loaded
-                self.pending.append((f, value, out, (*path, f.key)))
+                out[key] = None  # keeps the key's place; filled when its level is loaded
+                self.pending.append((f, value, out, (*path, key)))
+                continue
             elif how == TYPENAME:
-                out[f.key] = plan.type_name
+                out[key] = plan.type_name
+                continue
             else:
                 raise AssertionError(f"{f.name}: async resolvers run at the root only")
+            if f.leaf is None:
+                out[key] = f.complete(v, (*path, key), self)  # type: ignore[misc]
+            elif v is not None:
+                out[key] = f.leaf(v)
+            elif f.non_null:
+                raise NullInNonNull((*path, key))
+            else:
+                out[key] = None
         return out
 
     async def root(self, plan: ObjectPlan) -> dict[str, Any]:

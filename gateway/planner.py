@@ -71,6 +71,8 @@ class FieldPlan:
     arguments: list[Any] = field(default_factory=list)  # strawberry arguments
     static_args: dict[str, Any] | None = None  # when no variable is used
     complete: Completer | None = None
+    leaf: Callable[[Any], Any] | None = None  # a scalar or enum field's serializer
+    non_null: bool = False
 
 
 @dataclass(slots=True)
@@ -200,6 +202,10 @@ class Compiler:
         if not _uses_variables(node):
             plan.static_args = _arguments(plan, {})
         plan.complete = self.completer(field_def.type, node)
+        plan.non_null = isinstance(field_def.type, GraphQLNonNull)
+        named = field_def.type.of_type if plan.non_null else field_def.type  # type: ignore[union-attr]
+        if isinstance(named, GraphQLScalarType | GraphQLEnumType):
+            plan.leaf = _serializer(named)
         return plan
 
     def completer(self, type_: GraphQLOutputType, node: FieldNode) -> Completer:
@@ -225,7 +231,7 @@ class Compiler:
 
             return listed
         if isinstance(type_, GraphQLScalarType | GraphQLEnumType):
-            serialize = type_.serialize
+            serialize = _serializer(type_)
 
             def leaf(value: Any, path: tuple[str | int, ...], run: Any) -> Any:
                 return None if value is None else serialize(value)
@@ -241,6 +247,26 @@ class Compiler:
 
             return object_
         raise NotPlannable("an abstract type")
+
+
+def _serializer(type_: GraphQLScalarType | GraphQLEnumType) -> Callable[[Any], Any]:
+    """The type's serialize, made cheap for the common cases: strings pass as they are,
+    and an enum's few values are looked up once each."""
+    serialize = type_.serialize
+    if type_.name == "String":
+        return lambda v: v if type(v) is str else serialize(v)
+    if isinstance(type_, GraphQLEnumType):
+        names: dict[Any, Any] = {}
+
+        def enum(v: Any) -> Any:
+            try:
+                return names[v]
+            except KeyError:
+                names[v] = found = serialize(v)
+                return found
+
+        return enum
+    return serialize
 
 
 def argument_values(plan: FieldPlan, variables: dict[str, Any]) -> dict[str, Any]:
