@@ -21,9 +21,6 @@ from strawberry.types import ExecutionResult
 
 from gateway.planner import (
     ASYNC_ROOT,
-    ATTRIBUTE,
-    BATCHED_LOAD,
-    CALL,
     TYPENAME,
     FieldPlan,
     NullInNonNull,
@@ -64,34 +61,7 @@ class Run:
         return found
 
     def object(self, plan: ObjectPlan, value: Any, path: PathKey) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for f in plan.fields:
-            how, key = f.how, f.key
-            if how == ATTRIBUTE:
-                v = f.getter(value)  # type: ignore[misc]
-            elif how == CALL:
-                kwargs = self.args(f)
-                if f.info_param:
-                    kwargs = {**kwargs, f.info_param: self.info}
-                v = f.getter(value, **kwargs)  # type: ignore[misc]
-            elif how == BATCHED_LOAD:
-                out[key] = None  # keeps the key's place; filled when its level is loaded
-                self.pending.append((f, value, out, (*path, key)))
-                continue
-            elif how == TYPENAME:
-                out[key] = plan.type_name
-                continue
-            else:
-                raise AssertionError(f"{f.name}: async resolvers run at the root only")
-            if f.leaf is None:
-                out[key] = f.complete(v, (*path, key), self)  # type: ignore[misc]
-            elif v is not None:
-                out[key] = f.leaf(v)
-            elif f.non_null:
-                raise NullInNonNull((*path, key))
-            else:
-                out[key] = None
-        return out
+        return plan.build(value, path, self)  # type: ignore[misc]
 
     async def root(self, plan: ObjectPlan) -> dict[str, Any]:
         values: dict[str, Any] = {}
@@ -109,8 +79,13 @@ class Run:
         for f in plan.fields:
             if f.how == ASYNC_ROOT:
                 out[f.key] = f.complete(values[f.key], (f.key,), self)  # type: ignore[misc]
-            else:
-                out.update(self.object(ObjectPlan(plan.type_name, [f]), None, ()))
+            elif f.how == TYPENAME:
+                out[f.key] = plan.type_name
+            else:  # a plain resolver at the root (no async, no batch)
+                kwargs = {**self.args(f)}
+                if f.info_param:
+                    kwargs[f.info_param] = self.info
+                out[f.key] = f.complete(f.getter(None, **kwargs), (f.key,), self)  # type: ignore[misc]
         return out
 
     async def drain(self) -> None:

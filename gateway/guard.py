@@ -6,6 +6,7 @@ oversized body, 401 for a bad credential, 429 with Retry-After past the client's
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import orjson
@@ -38,6 +39,9 @@ async def _reply(
     await send({"type": "http.response.body", "body": body})
 
 
+_MAX_VERIFIED = 10_000
+
+
 class TooLarge(Exception):
     pass
 
@@ -45,6 +49,9 @@ class TooLarge(Exception):
 class Guard:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        # Tokens already verified, until they expire: a client sends the same token with
+        # every request, and checking its signature each time cost more than a page lookup.
+        self._verified: dict[str, tuple[Principal, float]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] not in GUARDED:
@@ -91,10 +98,20 @@ class Guard:
         except TooLarge as e:  # the body is read before any response starts
             await _reply(send, 413, "BODY_TOO_LARGE", str(e))
 
+    def _verify(self, cfg: auth.AuthConfig, token: str) -> Principal:
+        known = self._verified.get(token)
+        if known is not None and time.time() < known[1]:
+            return known[0]
+        principal = auth.verify_token(cfg, token)  # raises AuthError: nothing is kept
+        if len(self._verified) >= _MAX_VERIFIED:
+            self._verified.pop(next(iter(self._verified)))  # the oldest
+        self._verified[token] = (principal, float(principal.claims["exp"]) + cfg.leeway)
+        return principal
+
     async def _authenticate(self, state: Any, headers: dict[str, str], ip: str) -> Principal:
         token = auth.bearer(headers.get("authorization"))
         if token is not None:
-            return auth.verify_token(state.auth, token)
+            return self._verify(state.auth, token)
         presented = headers.get("x-api-key")
         if presented:
             try:

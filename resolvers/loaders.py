@@ -18,6 +18,7 @@ class Loaders:
         self._registry = registry
         self._cache = cache
         self._loaders: dict[tuple[str, str], DataLoader[str, list[Row]]] = {}
+        self._register_rows: list[Row] = []  # primed into the register's loader once made
 
     def records(self, department: str, kind: str) -> DataLoader[str, list[Row]]:
         """Loader of `kind` records of one department by entity key (or district for
@@ -36,6 +37,8 @@ class Loaders:
 
             loader = DataLoader(load_fn=load)
             self._loaders[key] = loader
+            if kind == "entity" and department == self._registry.register().code:
+                self._prime(loader, self._register_rows)
         return loader
 
     def lookup(self, department: str, kind: str) -> Any:
@@ -46,8 +49,15 @@ class Loaders:
         return source
 
     def prime_register(self, rows: Sequence[Row]) -> None:
-        """A page of the register already holds each entity's row: seed the loader with it."""
-        register = self._registry.register()
-        loader = self.records(register.code, "entity")
+        """A page of the register already holds each entity's row: seed the loader with it
+        (when a field asks for it; a page whose fields need no register lookup costs none)."""
+        loader = self._loaders.get((self._registry.register().code, "entity"))
+        if loader is None:
+            self._register_rows.extend(rows)
+        else:
+            self._prime(loader, rows)
+
+    @staticmethod
+    def _prime(loader: DataLoader[str, list[Row]], rows: Sequence[Row]) -> None:
         for row in rows:
             loader.prime(row["uscc"], [row])

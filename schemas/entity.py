@@ -215,8 +215,11 @@ class PageInfo:
 
 @strawberry.type
 class EntityEdge:
-    cursor: str
     node: Entity
+
+    @strawberry.field
+    def cursor(self) -> str:
+        return resolve.encode_cursor(self.node.uscc)
 
 
 @strawberry.type(description="A page of entities in USCC order (Relay cursor connection).")
@@ -232,12 +235,7 @@ class EntityConnection:
     @classmethod
     def from_page(cls, page: resolve.EntityPage) -> EntityConnection:
         return cls(
-            edges=[
-                EntityEdge(
-                    cursor=resolve.encode_cursor(r["uscc"]), node=Entity(uscc=r["uscc"], row=r)
-                )
-                for r in page.rows
-            ],
+            edges=[EntityEdge(node=Entity(uscc=r["uscc"], row=r)) for r in page.rows],
             page_info=PageInfo(has_next_page=page.has_next, end_cursor=page.end_cursor),
             query=page.query,
         )
