@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import date
 from typing import Any
 
@@ -62,14 +62,67 @@ return #pairs_ / 2
 """
 
 
+class Coalesced:
+    """Calls made in the same turn of the event loop — by one request's lookups or by many
+    requests — go to Redis as one call; each caller gets its own part of the answer."""
+
+    def __init__(self, send: Callable[[list[list[Any]]], Awaitable[list[Any]]]) -> None:
+        self._send = send
+        self._parts: list[tuple[list[Any], asyncio.Future[Any]]] = []
+        self._sending: set[asyncio.Task[None]] = set()  # held until done (no lost tasks)
+
+    async def __call__(self, part: list[Any]) -> Any:
+        loop = asyncio.get_running_loop()
+        done = loop.create_future()
+        self._parts.append((part, done))
+        if len(self._parts) == 1:
+            loop.call_soon(self._flush)  # after the other lookups ready in this turn
+        return await done
+
+    def _flush(self) -> None:
+        parts, self._parts = self._parts, []
+        task = asyncio.ensure_future(self._send_all(parts))
+        self._sending.add(task)
+        task.add_done_callback(self._sending.discard)
+
+    async def _send_all(self, parts: list[tuple[list[Any], asyncio.Future[Any]]]) -> None:
+        try:
+            answers = await self._send([part for part, _ in parts])
+        except Exception as e:  # every caller handles it (a miss, or a cache not filled)
+            for _, done in parts:
+                if not done.done():
+                    done.set_exception(e)
+            return
+        for (_, done), answer in zip(parts, answers, strict=True):
+            if not done.done():
+                done.set_result(answer)
+
+
 class RowCache:
     def __init__(self, redis: Any, prefix: str, ttl: int = 300) -> None:
         self.redis = redis
         self.prefix = prefix
         self.ttl = ttl
         self._date_fields = {k: _dates(k) for k in RECORD_FIELDS}
-        self._get_many = redis.register_script(_GET_MANY)
-        self._set_many = redis.register_script(_SET_MANY)
+        get_script = redis.register_script(_GET_MANY)
+        set_script = redis.register_script(_SET_MANY)
+
+        async def get_all(parts: list[list[str]]) -> list[list[Any]]:
+            names = [name for part in parts for name in part]
+            values = orjson.loads(await get_script([], [orjson.dumps(names)]))
+            out, at = [], 0
+            for part in parts:
+                out.append(values[at : at + len(part)])
+                at += len(part)
+            return out
+
+        async def set_all(parts: list[list[str]]) -> list[None]:
+            flat = [item for part in parts for item in part]
+            await set_script([], [self.ttl, orjson.dumps(flat)])
+            return [None] * len(parts)
+
+        self._get_many = Coalesced(get_all)
+        self._set_many = Coalesced(set_all)
 
     def key(self, department: str, kind: str, entity: str) -> str:
         return f"{self.prefix}{department}:{kind}:{entity}"
@@ -86,7 +139,7 @@ class RowCache:
     ) -> dict[str, list[Row]]:
         names = [self.key(department, kind, k) for k in keys]
         try:
-            values = orjson.loads(await self._get_many([], [orjson.dumps(names)]))
+            values = await self._get_many(names)
         except Exception as e:
             log.warning("cache unavailable", extra={"reason": type(e).__name__})
             return {}
@@ -104,7 +157,7 @@ class RowCache:
         for k, value in rows.items():
             flat += (self.key(department, kind, k), orjson.dumps(value).decode())
         try:
-            await self._set_many([], [self.ttl, orjson.dumps(flat)])
+            await self._set_many(flat)
         except Exception as e:
             log.warning("cache not filled", extra={"reason": type(e).__name__})
 
