@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import time
@@ -253,6 +254,17 @@ async def readyz(request: Request) -> Response:
     return JSONResponse(body, status_code=200 if register_up else 503)
 
 
+def _tune_gc() -> None:
+    """Answers allocate many short-lived dicts (a row, a record, an output object each):
+    with the default threshold the cyclic collector ran every few hundred of them. What
+    exists after start-up (schema, plans, pools) is moved out of its sight, and the young
+    generation collected less often (HUB_GC_THRESHOLD, default 20000)."""
+    gc.collect()
+    gc.freeze()
+    _, older, oldest = gc.get_threshold()
+    gc.set_threshold(int(os.environ.get("HUB_GC_THRESHOLD", "20000")), older, oldest)
+
+
 def create_app(
     settings: Settings | None = None, auth_config: AuthConfig | None = None
 ) -> Starlette:
@@ -306,6 +318,7 @@ def create_app(
             listener = ChangeListener(list(registry), app.state.cache)
             await listener.start()
         log.info("started", extra={"departments": registry.codes()})
+        _tune_gc()
         try:
             yield
         finally:
