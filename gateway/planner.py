@@ -227,7 +227,21 @@ class Compiler:
 
             return non_null
         if isinstance(type_, GraphQLList):
-            item = self.completer(type_.of_type, node)
+            of = type_.of_type
+            if isinstance(of, GraphQLNonNull) and isinstance(of.of_type, GraphQLObjectType):
+                # The common case, a list of objects: each built directly by its function.
+                build = self.selection(of.of_type, node).build
+
+                def objects(value: Any, path: tuple[str | int, ...], run: Any) -> Any:
+                    if value is None:
+                        return None
+                    return [
+                        build(v, (*path, i), run) if v is not None else _null_in_non_null(path, i)  # type: ignore[misc]
+                        for i, v in enumerate(value)
+                    ]
+
+                return objects
+            item = self.completer(of, node)
 
             def listed(value: Any, path: tuple[str | int, ...], run: Any) -> Any:
                 if value is None:
@@ -243,9 +257,7 @@ class Compiler:
 
             return leaf
         if isinstance(type_, GraphQLObjectType):
-            if node.selection_set is None:
-                raise NotPlannable("an object without selections")
-            obj = self.object_plan(type_, node.selection_set)
+            obj = self.selection(type_, node)
 
             def object_(value: Any, path: tuple[str | int, ...], run: Any) -> Any:
                 return None if value is None else run.object(obj, value, path)
@@ -253,8 +265,13 @@ class Compiler:
             return object_
         raise NotPlannable("an abstract type")
 
+    def selection(self, type_: GraphQLObjectType, node: FieldNode) -> ObjectPlan:
+        if node.selection_set is None:
+            raise NotPlannable("an object without selections")
+        return self.object_plan(type_, node.selection_set)
 
-def _null_in_non_null(path: tuple[str | int, ...], key: str) -> Any:
+
+def _null_in_non_null(path: tuple[str | int, ...], key: str | int) -> Any:
     raise NullInNonNull((*path, key))
 
 

@@ -190,6 +190,8 @@ def permits_valid_on(rows: list[Row], on: date | None) -> list[Row]:
 
 def sort_records(rows: list[Row], date_field: str) -> list[Row]:
     """Newest first, then by department and id, so that merged lists are deterministic."""
+    if len(rows) < 2:
+        return rows
     return sorted(
         rows,
         key=lambda r: (-(r.get(date_field) or date.min).toordinal(), r["department"], r["id"]),

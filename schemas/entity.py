@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import date
 from typing import Annotated
 
@@ -35,6 +36,17 @@ class Location:
     latitude: float
 
 
+# A few hundred codes in all: each value object is made once (and never changed).
+@functools.cache
+def _district(code: str) -> District:
+    return District(code=code, name=DISTRICTS.get(code))
+
+
+@functools.cache
+def _industry(code: str) -> Industry:
+    return Industry(code=code, name=INDUSTRIES.get(code))
+
+
 def _one(department: str | None) -> list[str] | None:
     return None if department is None else [department]
 
@@ -64,15 +76,11 @@ class Entity:
 
     @strawberry.field
     def district(self) -> District | None:
-        if not self.row:
-            return None
-        return District(code=self.row["district"], name=DISTRICTS.get(self.row["district"]))
+        return _district(self.row["district"]) if self.row else None
 
     @strawberry.field
     def industry(self) -> Industry | None:
-        if not self.row:
-            return None
-        return Industry(code=self.row["industry"], name=INDUSTRIES.get(self.row["industry"]))
+        return _industry(self.row["industry"]) if self.row else None
 
     @strawberry.field
     def address(self) -> str | None:
