@@ -204,3 +204,17 @@ async def test_access_log_is_the_same_on_both_paths(hub, unplanned, seeded) -> N
         )
         sink.extend(dict(r) for r in rows)
     assert planned_ctx == reference_ctx
+
+
+async def test_both_paths_send_the_same_statements(hub, unplanned, settings) -> None:
+    """Breadth-first loading keeps the batching: one statement per department and kind."""
+    spent = []
+    for h in (hub, unplanned):
+        before = h.registry.statements()
+        body = await h.gql(wl.W3, {"d": "370211", "after": None})
+        assert "errors" not in body
+        after = h.registry.statements()
+        spent.append({code: after[code] - before[code] for code in after})
+    assert spent[0] == spent[1]
+    assert spent[0]["market"] == 4 and spent[0]["credit"] == 2
+    assert sum(spent[0].values()) == 18  # department statements; the access log is the hub's
