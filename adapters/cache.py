@@ -137,7 +137,8 @@ class RowCache:
     async def get_many(
         self, department: str, kind: str, keys: Sequence[str]
     ) -> dict[str, list[Row]]:
-        names = [self.key(department, kind, k) for k in keys]
+        at = self.key(department, kind, "")
+        names = [at + k for k in keys]
         try:
             values = await self._get_many(names)
         except Exception as e:
@@ -153,9 +154,10 @@ class RowCache:
     async def set_many(self, department: str, kind: str, rows: dict[str, list[Row]]) -> None:
         if not rows:
             return
+        at = self.key(department, kind, "")
         flat: list[str] = []
         for k, value in rows.items():
-            flat += (self.key(department, kind, k), orjson.dumps(value).decode())
+            flat += (at + k, orjson.dumps(value).decode())
         try:
             await self._set_many(flat)
         except Exception as e:
