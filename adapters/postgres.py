@@ -34,7 +34,7 @@ _RETRYABLE = (
 )
 
 
-class _NoResetConnection(asyncpg.Connection):  # type: ignore[misc]
+class NoResetConnection(asyncpg.Connection):  # type: ignore[misc]
     """The hub never changes session state, so skip the reset round trip on every release."""
 
     def get_reset_query(self) -> str:
@@ -81,7 +81,7 @@ class PostgresSource:
             self.dsn,
             min_size=0,
             max_size=self.pool_size,
-            connection_class=_NoResetConnection,
+            connection_class=NoResetConnection,
             timeout=self.timeout,
             max_inactive_connection_lifetime=60,
         )

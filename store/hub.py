@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 import asyncpg
 
+from adapters.postgres import NoResetConnection
 from store.migrate import ensure_database, migrate
 
 
@@ -24,7 +25,9 @@ class HubStore:
         if admin_url and database:
             await ensure_database(admin_url, database)
             await migrate(self.dsn)
-        self._pool = await asyncpg.create_pool(self.dsn, min_size=0, max_size=4)
+        self._pool = await asyncpg.create_pool(
+            self.dsn, min_size=0, max_size=4, connection_class=NoResetConnection
+        )
 
     async def close(self) -> None:
         if self._pool is not None:
