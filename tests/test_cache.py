@@ -50,3 +50,30 @@ async def test_cache_hits_and_notified_changes(settings, seeded, dept_dsn) -> No
         finally:
             await conn.execute("UPDATE xzxk SET xkmc = $2 WHERE xkid = $1", permit_id, old)
             await conn.close()
+
+
+async def test_a_page_reads_the_cache_in_one_call(settings, seeded) -> None:
+    """Every department's lookups of one page (and of concurrent requests) share one Lua call
+    to read; fills go out as each department answers, one call per answer at most."""
+    page = (
+        '{ entities(first: 50, filter: {district: ["370203"]}) { edges { node { uscc '
+        "permits { id } penalties { id } inspections { id } creditRecords { id } "
+        "credit { grade } } } } }"
+    )
+    async with own_hub(dataclasses.replace(settings, cache=True)) as hub:
+        redis = hub.app.state.redis
+        await hub.gql("{ __typename }")  # the rate limiter's script is loaded
+
+        async def calls() -> int:
+            stats = await redis.info("commandstats")
+            scripts = ("cmdstat_evalsha", "cmdstat_eval")
+            return sum(v["calls"] for k, v in stats.items() if k in scripts)
+
+        before = await calls()
+        cold = await hub.gql(page)
+        assert "errors" not in cold
+        # The rate limiter's check, one read of 17 lookups' keys, at most 17 fills.
+        assert 3 <= await calls() - before <= 2 + 17
+        before = await calls()
+        assert await hub.gql(page) == cold
+        assert await calls() - before == 2  # warm: the rate limiter and one read

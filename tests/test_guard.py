@@ -4,6 +4,7 @@ limits enforced before any SQL, rate limits shared by worker processes, the acce
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import socket
 import sys
@@ -14,7 +15,9 @@ import httpx
 import jwt
 import pytest
 
-from gateway.auth import AuthConfig
+from gateway import auth
+from gateway.auth import AuthConfig, issue_token
+from gateway.guard import Guard
 from store import access
 from tests.conftest import ADMIN_URL, AUTH, REDIS_URL, Hub, token
 
@@ -263,3 +266,15 @@ async def test_rate_limit_holds_across_two_worker_processes(prefix, seeded) -> N
     finally:
         proc.terminate()
         await proc.wait()
+
+
+async def test_a_kept_verification_ends_when_the_token_expires() -> None:
+    """Verified tokens are kept to spare the signature check, never past their expiry."""
+    strict = dataclasses.replace(AUTH, leeway=0)
+    guard = Guard(app=None)  # type: ignore[arg-type]
+    short = issue_token(strict, "brief", "market", ["planner"], ttl=1)
+    assert guard._verify(strict, short).subject == "brief"
+    assert guard._verify(strict, short).subject == "brief"  # kept
+    await asyncio.sleep(2.1)
+    with pytest.raises(auth.AuthError, match="expired"):
+        guard._verify(strict, short)
