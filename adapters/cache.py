@@ -125,7 +125,11 @@ class RowCache:
         self._set_many = Coalesced(set_all)
 
     def key(self, department: str, kind: str, entity: str) -> str:
-        return f"{self.prefix}{department}:{kind}:{entity}"
+        return self._keys(department, kind) + entity
+
+    def _keys(self, department: str, kind: str) -> str:
+        """What every key of a department's records of one kind starts with."""
+        return f"{self.prefix}{department}:{kind}:"
 
     def _dated(self, kind: str, rows: list[Row]) -> list[Row]:
         for row in rows:
@@ -137,7 +141,7 @@ class RowCache:
     async def get_many(
         self, department: str, kind: str, keys: Sequence[str]
     ) -> dict[str, list[Row]]:
-        at = self.key(department, kind, "")
+        at = self._keys(department, kind)
         names = [at + k for k in keys]
         try:
             values = await self._get_many(names)
@@ -154,7 +158,7 @@ class RowCache:
     async def set_many(self, department: str, kind: str, rows: dict[str, list[Row]]) -> None:
         if not rows:
             return
-        at = self.key(department, kind, "")
+        at = self._keys(department, kind)
         flat: list[str] = []
         for k, value in rows.items():
             flat += (at + k, orjson.dumps(value).decode())

@@ -113,18 +113,15 @@ class PostgresSource:
                 key_expr if f.name == "uscc" else c for f, c in zip(rm.fields, cols, strict=True)
             ]
         select = f"SELECT {', '.join(cols)}, {key_expr or 'NULL'} AS __key {frm}"
+        names = tuple(f.name for f in rm.fields)
+        convert = tuple(converter(self.mapping, f) for f in rm.fields)
         return _Compiled(
             record=rm,
             select=select,
             key_expr=key_expr,
-            names=tuple(f.name for f in rm.fields),
-            convert=tuple(converter(self.mapping, f) for f in rm.fields),
-            build=row_builder(
-                [f.name for f in rm.fields],
-                [converter(self.mapping, f) for f in rm.fields],
-                RECORD_FIELDS[rm.kind],
-                self.code,
-            ),
+            names=names,
+            convert=convert,
+            build=row_builder(names, convert, RECORD_FIELDS[rm.kind], self.code),
         )
 
     def _constant_where(self, c: _Compiled, args: list[Any]) -> list[str]:

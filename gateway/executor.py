@@ -60,33 +60,26 @@ class Run:
             found = self._args[id(plan)] = argument_values(plan, self.variables)
         return found
 
-    def object(self, plan: ObjectPlan, value: Any, path: PathKey) -> dict[str, Any]:
-        return plan.build(value, path, self)  # type: ignore[misc]
-
     async def root(self, plan: ObjectPlan) -> dict[str, Any]:
+        """Root fields: the async ones awaited together, then each completed in order."""
         values: dict[str, Any] = {}
-        calls = []
+        calls = {}
         for f in plan.fields:
+            if f.how == TYPENAME:
+                values[f.key] = plan.type_name
+                continue
+            kwargs = {**self.args(f)}
+            if f.info_param:
+                kwargs[f.info_param] = PlanInfo(self.ctx, GraphQLPath(None, f.key, "Query"))
+            values[f.key] = f.getter(None, **kwargs)  # type: ignore[misc]
             if f.how == ASYNC_ROOT:
-                kwargs = {**self.args(f)}
-                if f.info_param:
-                    kwargs[f.info_param] = PlanInfo(self.ctx, GraphQLPath(None, f.key, "Query"))
-                calls.append((f, f.getter(None, **kwargs)))  # type: ignore[misc]
-        results = await asyncio.gather(*(c for _, c in calls))
-        for (f, _), result in zip(calls, results, strict=True):
-            values[f.key] = result
-        out: dict[str, Any] = {}
-        for f in plan.fields:
-            if f.how == ASYNC_ROOT:
-                out[f.key] = f.complete(values[f.key], (f.key,), self)  # type: ignore[misc]
-            elif f.how == TYPENAME:
-                out[f.key] = plan.type_name
-            else:  # a plain resolver at the root (no async, no batch)
-                kwargs = {**self.args(f)}
-                if f.info_param:
-                    kwargs[f.info_param] = self.info
-                out[f.key] = f.complete(f.getter(None, **kwargs), (f.key,), self)  # type: ignore[misc]
-        return out
+                calls[f.key] = values[f.key]
+        for key, result in zip(calls, await asyncio.gather(*calls.values()), strict=True):
+            values[key] = result
+        return {
+            f.key: values[f.key] if f.how == TYPENAME else f.complete(values[f.key], (f.key,), self)  # type: ignore[misc]
+            for f in plan.fields
+        }
 
     async def drain(self) -> None:
         """Load and fill the batched fields level by level until none is left."""

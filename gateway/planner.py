@@ -260,7 +260,7 @@ class Compiler:
             obj = self.selection(type_, node)
 
             def object_(value: Any, path: tuple[str | int, ...], run: Any) -> Any:
-                return None if value is None else run.object(obj, value, path)
+                return None if value is None else obj.build(value, path, run)  # type: ignore[misc]
 
             return object_
         raise NotPlannable("an abstract type")

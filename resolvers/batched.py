@@ -17,7 +17,7 @@ from typing import Any, Protocol
 from adapters.errors import DepartmentUnavailable
 from adapters.postgres import Row
 from resolvers.context import RequestContext
-from resolvers.entities import EntityQuery, check_departments, count_entities
+from resolvers.entities import check_departments, count_entities, settle
 
 Path = list[str | int]
 
@@ -86,25 +86,21 @@ class EntityRecords:
     ) -> Any:
         uscc = parent.uscc
         by_kind: dict[str, list[Row]] = {kind: [] for kind in self.kinds}
-        for (department, kind), result in loaded:
+        failures = []
+        for (_, kind), result in loaded:
             if isinstance(result, DepartmentUnavailable):
-                ctx.report_unavailable(path, result)
-                continue
-            rows = result.get(uscc)
-            if rows:
-                by_kind[kind].extend(rows)
-                ctx.record_read(uscc, department)
+                failures.append(result)
+            else:
+                by_kind[kind].extend(result.get(uscc, ()))
+        settle(ctx, uscc, path, [r for rows in by_kind.values() for r in rows], failures)
         return self.build(by_kind, args)
 
 
-@dataclass(frozen=True, slots=True)
 class ConnectionCount:
     """totalCount of each connection at this level."""
 
-    count: Callable[[RequestContext, EntityQuery], Any] = count_entities
-
     async def load(self, fetcher: Fetcher, parents: Sequence[Any], args: dict[str, Any]) -> Any:
-        counts = await asyncio.gather(*(self.count(fetcher.ctx, p.query) for p in parents))
+        counts = await asyncio.gather(*(count_entities(fetcher.ctx, p.query) for p in parents))
         return {id(p): n for p, n in zip(parents, counts, strict=True)}
 
     def value(

@@ -206,6 +206,18 @@ async def entity_records(
     path: list[str | int],
 ) -> list[Row]:
     rows, failures = await gather_records(ctx, kind, uscc, check_departments(ctx, departments))
+    return settle(ctx, uscc, path, rows, failures)
+
+
+def settle(
+    ctx: RequestContext,
+    uscc: str,
+    path: list[str | int],
+    rows: list[Row],
+    failures: Sequence[DepartmentUnavailable],
+) -> list[Row]:
+    """An entity's records as they arrived: whose were read goes to the access log, who
+    failed to answer becomes a partial error at the field's path."""
     for department in {r["department"] for r in rows}:
         ctx.record_read(uscc, department)
     for failure in failures:

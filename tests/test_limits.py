@@ -25,6 +25,7 @@ from gateway.limits import (
     parse_limited,
 )
 from schemas.schema import schema
+from tests.test_graph import FULL
 
 SCHEMA: GraphQLSchema = schema._schema
 PUBLIC = LIMITS_BY_CLIENT["public"]
@@ -33,19 +34,8 @@ PARTNER = LIMITS_BY_CLIENT["partner"]
 PLANNER = LIMITS_BY_CLIENT["planner"]
 USCC = "91370202MA3C4N5X2Q"
 
-# An officer's entity page: every department's records (the query of tests/test_graph.py).
-ENTITY_PAGE = """
-query($u: String!) {
-  entity(uscc: $u) {
-    uscc name kind status registeredOn address
-    district { code name } industry { code name } location { longitude latitude }
-    permits { id number name status validFrom validTo department { code } }
-    penalties { id decisionNumber kind fine decidedOn serious department { code } }
-    inspections { id inspectedOn result department { code } }
-    creditRecords { id kind title decidedOn sourceDepartment department { code } }
-    credit { grade score lists { kind since until } }
-  }
-}"""
+# An officer's entity page: every department's records.
+ENTITY_PAGE = FULL
 
 PUBLISHED_PAGE = """
 { publishedResults(first: 20) {
