@@ -7,6 +7,7 @@ import asyncio
 import dataclasses
 import os
 import secrets
+import signal
 import subprocess
 import sys
 import time
@@ -130,6 +131,9 @@ def demo(host: str, port: int, workers: int, entities: int, seed: int, reseed: b
         f"  try:\n{EXAMPLE.format(uscc=sample)}\n",
         flush=True,
     )
+    # uvicorn re-raises the signal that stopped it once it has shut down: a SIGTERM (from a
+    # process manager) then ends this process as an exception, so the fire API stops too.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         serve(host, port, workers)
     finally:
