@@ -41,7 +41,7 @@ class Settings:
     max_page_size: int = 100
     cache: bool = False  # Redis read-through cache of department lookups
     cache_ttl: int = 300  # seconds; notifications invalidate sooner
-    planned: bool = True  # known read operations run breadth-first (gateway/executor.py)
+    planned: bool = True  # known read operations run breadth-first (execution/executor.py)
 
     @property
     def hub_dsn(self) -> str:

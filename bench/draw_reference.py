@@ -32,8 +32,8 @@ from domain.vocabulary import CreditGrade
 from planning.entity_draw import SamplingPlan
 from resolvers.context import RequestContext
 from resolvers.entities import EntityQuery
-from resolvers.task_commands import TaskInput, create_task, draw_task
 from store.hub import HubStore
+from tasks.commands import TaskInput, create_task, draw_task
 
 PREFIX = "ref_"
 RESULTS = Path(__file__).parent / "results"

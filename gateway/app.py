@@ -32,7 +32,8 @@ from adapters.cache import ChangeListener, RowCache
 from adapters.registry import Registry
 from adapters.settings import Settings
 from domain.access import PUBLIC
-from gateway import errors, executor, logs, operations, planner, ratelimit
+from execution import executor, planner
+from gateway import errors, logs, operations, ratelimit
 from gateway.auth import AuthConfig
 from gateway.guard import Guard
 from gateway.media import GraphQLMediaType

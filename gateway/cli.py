@@ -24,10 +24,10 @@ from adapters.registry import Registry
 from gateway import logs
 from gateway.auth import AuthConfig, issue_token
 from resolvers.context import RequestContext
-from resolvers.task_results import deliver_credit
-from resolvers.task_verify import verify_draw
 from store import access, audit
 from store.hub import HubStore
+from tasks.results import deliver_credit
+from tasks.verification import verify_draw
 
 EXAMPLE = """{{
   entity(uscc: "{uscc}") {{

@@ -9,8 +9,8 @@ from domain.access import ClientKind
 from resolvers.context import RequestContext
 from resolvers.entities import normalize_uscc
 from resolvers.errors import ApiError, bad_input
-from resolvers.task_common import reading
 from store import access
+from tasks.common import reading
 
 MAX_ENTRIES = 200
 

@@ -22,7 +22,7 @@ class RequestContext:
     request: Any = None
     store: Any = None  # the hub store (store.hub.HubStore)
     principal: Principal = PUBLIC
-    store_loaders: Any = None  # made on first use (resolvers.task_queries.StoreLoaders)
+    store_loaders: Any = None  # made on first use (tasks.queries.StoreLoaders)
     cache: Any = None  # adapters.cache.RowCache when the read-through cache is on
     loaders: Loaders = field(init=False)
     partial_errors: list[GraphQLError] = field(default_factory=list)

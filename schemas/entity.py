@@ -11,8 +11,8 @@ import strawberry
 from adapters.postgres import Row
 from domain.access import Scope
 from domain.vocabulary import DISTRICTS, INDUSTRIES
+from execution.batched import Batched, ConnectionCount, EntityRecords
 from resolvers import entities as resolve
-from resolvers.batched import Batched, ConnectionCount, EntityRecords
 from schemas.enums import CreditRecordKind, EntityKind, EntityStatus
 from schemas.permissions import Staff, staff_or_scope
 from schemas.records import Credit, CreditRecord, Inspection, Penalty, Permit

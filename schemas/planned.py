@@ -1,11 +1,11 @@
-"""What the planned executor (gateway/executor.py) may run without strawberry, declared here
+"""What the planned executor (execution/executor.py) may run without strawberry, declared here
 beside the schema: the async fields it loads a whole level at a time, and the resolvers that
 use nothing of `info` but `context` and `path`. Any other resolver that takes `info`, or any
 field of an operation outside these, sends the operation to strawberry's executor."""
 
 from __future__ import annotations
 
-from resolvers.batched import Batched
+from execution.batched import Batched
 from schemas.entity import BATCHED as ENTITY_BATCHED
 from schemas.entity import CONNECTION_BATCHED
 

@@ -10,7 +10,6 @@ import strawberry
 from strawberry.scalars import JSON
 
 from planning.entity_draw import SamplingPlan
-from resolvers import task_commands, task_queries, task_results
 from resolvers.entities import EntityQuery
 from resolvers.errors import bad_input
 from schemas.entity import Entity, PageInfo
@@ -25,6 +24,9 @@ from schemas.tasks import (
     Outcome,
     TaskStatus,
 )
+from tasks import commands as task_commands
+from tasks import queries as task_queries
+from tasks import results as task_results
 
 
 # -- inputs ------------------------------------------------------------------------------------

@@ -13,12 +13,12 @@ from strawberry.scalars import JSON
 
 from planning.checklist import MergedChecklist
 from planning.forms import form_from_data
-from resolvers import task_queries as resolve
 from resolvers.entities import get_entity
-from resolvers.task_results import department_view
 from schemas.departments import Department
 from schemas.entity import Entity
 from schemas.enums import CreditGrade, InspectionResult
+from tasks import queries as resolve
+from tasks.results import department_view
 
 
 @strawberry.enum(description="Life of a joint task.")

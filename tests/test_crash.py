@@ -21,8 +21,8 @@ from typing import Any
 import asyncpg
 import httpx
 
-from resolvers.task_verify import verify_draw
 from store import audit
+from tasks.verification import verify_draw
 from tests.conftest import ADMIN_URL, AUTH, REDIS_URL, token
 from tests.test_resilience import slowed
 

@@ -10,7 +10,7 @@ from datetime import date, timedelta
 import asyncpg
 import pytest
 
-from resolvers.task_verify import verify_draw
+from tasks.verification import verify_draw
 from tests.conftest import ADMIN_URL, Hub, token
 
 DEPARTMENTS = ["market", "culture", "fire"]

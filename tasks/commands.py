@@ -37,11 +37,13 @@ from planning.team_draw import (
     build_team,
     draw_teams,
 )
-from resolvers import draw_inputs
 from resolvers.context import RequestContext
 from resolvers.entities import EntityQuery
 from resolvers.errors import ApiError, bad_input
-from resolvers.task_common import (
+from store import audit
+from store import tasks as store
+from tasks import draw_inputs
+from tasks.common import (
     ALREADY_DRAWN,
     INVALID_STATE,
     TEAM_SHORTFALL,
@@ -56,8 +58,6 @@ from resolvers.task_common import (
     plan_to_data,
     run_command,
 )
-from store import audit
-from store import tasks as store
 
 MAX_TITLE = 200
 log = logging.getLogger(__name__)

@@ -1,4 +1,4 @@
-"""Read operations compiled once into plans that gateway/executor.py runs breadth-first.
+"""Read operations compiled once into plans that execution/executor.py runs breadth-first.
 
 A plan is the operation's selection tree with, for every field, how to get its value (an
 attribute, a plain resolver, or a batched load declared in schemas/planned.py), how to
@@ -40,7 +40,7 @@ from graphql.language import Visitor
 from strawberry.permission import PermissionExtension
 from strawberry.types.arguments import convert_arguments
 
-from resolvers.batched import Batched
+from execution.batched import Batched
 from schemas.planned import BATCHED, INFO_CONTEXT_ONLY
 from schemas.schema import schema as strawberry_schema
 

@@ -15,13 +15,13 @@ from planning.checklist import merge_checklist
 from planning.entity_draw import draw_entities
 from planning.ranking import matches_commitment
 from planning.team_draw import Visit, draw_teams
-from resolvers.task_common import (
+from store import tasks as store
+from tasks.common import (
     candidates_from_data,
     inspector_from_data,
     item_from_data,
     plan_from_data,
 )
-from store import tasks as store
 
 
 @dataclass

@@ -17,13 +17,13 @@ from domain.vocabulary import CreditGrade, EntityKind
 from planning.checklist import MergedChecklist, merge_checklist
 from planning.entity_draw import allocate
 from planning.entity_draw import census as count
-from resolvers import draw_inputs
 from resolvers.context import RequestContext
 from resolvers.entities import check_departments, normalize_uscc
 from resolvers.errors import ApiError, bad_input
-from resolvers.task_common import not_found, parse_id, reading
 from store import audit
 from store import tasks as store
+from tasks import draw_inputs
+from tasks.common import not_found, parse_id, reading
 
 MAX_PAGE = 100
 

@@ -1,6 +1,6 @@
 """Async fields fetched for a whole level of parents at once, breadth-first.
 
-The planned executor (gateway/executor.py) answers known read operations without calling a
+The planned executor (execution/executor.py) answers known read operations without calling a
 resolver per object: for each async field it asks a `Batched` spec to load everything the
 level needs (one lookup per department and kind, through the same cache as the DataLoaders),
 then builds each parent's value synchronously from what arrived. Partial errors and the

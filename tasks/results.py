@@ -35,15 +35,15 @@ from planning.results import (
 )
 from resolvers.context import RequestContext
 from resolvers.errors import ApiError, bad_input
-from resolvers.task_common import (
+from store import audit
+from store import tasks as store
+from tasks.common import (
     INVALID_STATE,
     lock_task,
     lock_visit,
     parse_id,
     run_command,
 )
-from store import audit
-from store import tasks as store
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""Run a plan (gateway/planner.py) breadth-first: root fields, then each level's batched
+"""Run a plan (execution/planner.py) breadth-first: root fields, then each level's batched
 fields for all of that level's parents at once, building the answer as plain dicts.
 
 It answers exactly what strawberry's executor would, and hands the operation back (None)
@@ -19,7 +19,8 @@ from graphql.execution.values import get_variable_values
 from graphql.pyutils import Path as GraphQLPath
 from strawberry.types import ExecutionResult
 
-from gateway.planner import (
+from execution.batched import Fetcher
+from execution.planner import (
     ASYNC_ROOT,
     TYPENAME,
     FieldPlan,
@@ -28,7 +29,6 @@ from gateway.planner import (
     Plan,
     argument_values,
 )
-from resolvers.batched import Fetcher
 from resolvers.context import RequestContext
 from schemas.schema import schema as strawberry_schema
 
