@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from planning.calendar import WorkingCalendar, official_calendar, schedules_from_toml
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+DEFAULT_WORKDAYS = ROOT / "planning" / "data" / "workdays.toml"
 
 
 def database_dsn(server_url: str, database: str) -> str:
@@ -42,10 +46,31 @@ class Settings:
     cache: bool = False  # Redis read-through cache of department lookups
     cache_ttl: int = 300  # seconds; notifications invalidate sooner
     planned: bool = True  # known read operations run breadth-first (execution/executor.py)
+    workdays_file: Path = DEFAULT_WORKDAYS  # years of the official calendar beyond the package
+    minor_publicity_months: int = 0  # minor penalties: not published, or at most 3 months
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.minor_publicity_months <= 3:
+            raise ValueError("HUB_MINOR_PUBLICITY_MONTHS must be 0 to 3 (rules: at most 3 months)")
 
     @property
     def hub_dsn(self) -> str:
         return database_dsn(self.database_url, f"{self.db_prefix}hub")
+
+    @property
+    def calendar(self) -> WorkingCalendar:
+        return load_calendar(self.workdays_file)
+
+
+@functools.lru_cache(maxsize=8)
+def load_calendar(path: Path) -> WorkingCalendar:
+    """The official calendar with the years of the data file at `path`, read once."""
+    try:
+        with path.open("rb") as f:
+            data = tomllib.load(f)
+        return official_calendar(schedules_from_toml(data))
+    except (OSError, tomllib.TOMLDecodeError, ValueError) as e:
+        raise ValueError(f"working-day calendar {path}: {e}") from None
 
 
 def load_departments(path: Path, server_url: str, prefix: str) -> tuple[DepartmentConfig, ...]:
@@ -101,4 +126,6 @@ def from_env(env: dict[str, str] | None = None) -> Settings:
         cache=env.get("HUB_CACHE", "off").lower() in ("1", "on", "true", "yes"),
         cache_ttl=int(env.get("HUB_CACHE_TTL", "300")),
         planned=env.get("HUB_PLANNED", "on").lower() in ("1", "on", "true", "yes"),
+        workdays_file=Path(env.get("HUB_WORKDAYS_FILE", DEFAULT_WORKDAYS)),
+        minor_publicity_months=int(env.get("HUB_MINOR_PUBLICITY_MONTHS", "0")),
     )

@@ -271,6 +271,7 @@ def create_app(
 ) -> Starlette:
     settings = settings or settings_mod.from_env()
     auth_config = auth_config or AuthConfig.from_env()
+    _ = settings.calendar  # the working-day data file is read now: a bad one stops the start
     tracing.configure()
 
     @asynccontextmanager

@@ -120,6 +120,11 @@ def demo(host: str, port: int, workers: int, entities: int, seed: int, reseed: b
         f"    {dept:<10} {issue_token(cfg, f'inspector-{dept}', dept, ['officer', 'inspector'])}\n"
         for dept in ("market", "ecology", "emergency", "culture", "fire")
     )
+    # Four eyes: reviewers are other people than the inspectors who enter results.
+    reviewers = "".join(
+        f"    {dept:<10} {issue_token(cfg, f'reviewer-{dept}', dept, ['officer', 'reviewer'])}\n"
+        for dept in ("market", "ecology", "emergency", "culture", "fire")
+    )
     print(
         f"\nJoint Supervision Hub on demo data\n  GraphiQL: {url}\n"
         f"  (add the header  Authorization: Bearer <token>  in GraphiQL's Headers tab)\n"
@@ -127,6 +132,8 @@ def demo(host: str, port: int, workers: int, entities: int, seed: int, reseed: b
         f"  planner token (market, 8 h): {planner}\n"
         f"  inspector tokens (enter results for teams with their department, 8 h):\n"
         f"{inspectors}"
+        f"  reviewer tokens (review results their department entered or leads, 8 h):\n"
+        f"{reviewers}"
         f"  fire rescue's own API (read by the hub's HTTP adapter): {os.environ['FIRE_API_URL']}\n"
         f"  try:\n{EXAMPLE.format(uscc=sample)}\n",
         flush=True,

@@ -23,7 +23,7 @@ from gateway import limits as limits_mod
 from store import access
 
 log = logging.getLogger(__name__)
-PUBLIC_ROOT_FIELDS = frozenset({"publishedResults", "__typename"})
+PUBLIC_ROOT_FIELDS = frozenset({"publishedResults", "addWorkingDays", "__typename"})
 INTROSPECTION = frozenset({"__schema", "__type"})
 
 

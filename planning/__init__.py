@@ -11,8 +11,10 @@ the resolvers and the hub store do the reading, writing and recording.
 - ``team_draw``       a team per visit: departments, tags, avoidance, rotation, workload
 - ``substitution``    replace an inspector who cannot go, with the reason recorded
 - ``savings``         visits and dispatches saved against departments going alone
-- ``results``         review states of a result; routing outcomes back to departments
-- ``deadlines``       working-day deadlines (publication in 20, matching in 2)
+- ``results``         review states of a result; routing outcomes back to departments;
+                      four eyes (who enters, who reviews)
+- ``calendar``        China's official working days (the package's tables + the data file)
+- ``deadlines``       working-day deadlines (publication 20, matching 2, repair 10 and 3)
 - ``publication``     the public record of a result: no inspector data
 - ``credit``          credit records from results, deductions, score to grade
 - ``credit_lists``    penalty publicity periods, credit repair, abnormal → serious list

@@ -1,66 +1,43 @@
-"""Working-day deadlines: results published within 20 working days of the inspection's
-conclusion; inspectors matched within 2 working days of the entity draw.
+"""The hub's working-day deadlines, each counted on China's official calendar
+(``planning.calendar``): results published within 20 working days of the inspection's
+conclusion; inspectors matched within 2 working days of the entity draw; a credit-repair
+application reviewed within 10 working days; the decision shared by local platforms within 3.
 
-Working days are Monday to Friday, less the public holidays and plus the make-up working
-weekend days (调休) the caller passes in: the State Council publishes both each year, so
-they are data, not code. The day an event happens is not counted; the deadline is the n-th
-working day after it, and a publication on the deadline itself is on time.
+The day an event happens is not counted; the deadline is the n-th working day after it, and an
+action on the deadline itself is on time. A deadline is provisional when its count reached a
+year whose official schedule is not known yet.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
-from datetime import date, timedelta
+from datetime import date
+
+from planning.calendar import WorkingCalendar, WorkingDate
 
 PUBLICATION_WORKING_DAYS = 20
 MATCHING_WORKING_DAYS = 2
+REPAIR_REVIEW_WORKING_DAYS = 10
+REPAIR_SHARING_WORKING_DAYS = 3
 
 
-def is_working_day(
-    day: date,
-    holidays: Collection[date] = frozenset(),
-    makeup_workdays: Collection[date] = frozenset(),
-) -> bool:
-    if day in makeup_workdays:
-        return True
-    return day.weekday() < 5 and day not in holidays
-
-
-def add_working_days(
-    start: date,
-    days: int,
-    holidays: Collection[date] = frozenset(),
-    makeup_workdays: Collection[date] = frozenset(),
-) -> date:
-    """The ``days``-th working day after ``start`` (``start`` itself not counted)."""
-    if days < 0:
-        raise ValueError("days must not be negative")
-    day = start
-    counted = 0
-    while counted < days:
-        day += timedelta(days=1)
-        if is_working_day(day, holidays, makeup_workdays):
-            counted += 1
-    return day
-
-
-def publication_deadline(
-    concluded_on: date,
-    holidays: Collection[date] = frozenset(),
-    makeup_workdays: Collection[date] = frozenset(),
-    working_days: int = PUBLICATION_WORKING_DAYS,
-) -> date:
+def publication_deadline(calendar: WorkingCalendar, concluded_on: date) -> WorkingDate:
     """Last day on which a result concluded on ``concluded_on`` may be published on time."""
-    return add_working_days(concluded_on, working_days, holidays, makeup_workdays)
+    return calendar.add_working_days(concluded_on, PUBLICATION_WORKING_DAYS)
 
 
-def matching_deadline(
-    drawn_on: date,
-    holidays: Collection[date] = frozenset(),
-    makeup_workdays: Collection[date] = frozenset(),
-) -> date:
+def matching_deadline(calendar: WorkingCalendar, drawn_on: date) -> WorkingDate:
     """Last day for matching inspectors to an entity draw made on ``drawn_on``."""
-    return add_working_days(drawn_on, MATCHING_WORKING_DAYS, holidays, makeup_workdays)
+    return calendar.add_working_days(drawn_on, MATCHING_WORKING_DAYS)
+
+
+def repair_review_deadline(calendar: WorkingCalendar, applied_on: date) -> WorkingDate:
+    """Last day for reviewing a credit-repair application filed on ``applied_on``."""
+    return calendar.add_working_days(applied_on, REPAIR_REVIEW_WORKING_DAYS)
+
+
+def repair_sharing_deadline(calendar: WorkingCalendar, decided_on: date) -> WorkingDate:
+    """Last day for local platforms to share a repair decided on ``decided_on``."""
+    return calendar.add_working_days(decided_on, REPAIR_SHARING_WORKING_DAYS)
 
 
 def is_late(done_on: date, deadline: date) -> bool:

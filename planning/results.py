@@ -114,3 +114,59 @@ def route_outcomes(
                 )
             )
     return {d: tuple(sorted(rows, key=lambda o: o.item_code)) for d, rows in sorted(routed.items())}
+
+
+# -- four eyes ---------------------------------------------------------------------------------
+# "Whoever inspects, enters" and "whoever enters never approves": a result is entered only by
+# an inspector of a department on the visit's team, and reviewed by a reviewer of the entering
+# department or of the lead department who is not the person who entered that version.
+INSPECTOR, REVIEWER = "inspector", "reviewer"  # the token roles (domain.access.Role)
+
+
+class Refusal(StrEnum):
+    NOT_AN_INSPECTOR = "NOT_AN_INSPECTOR"  # results are entered by inspectors only
+    NOT_ON_TEAM = "NOT_ON_TEAM"  # the inspector's department is not on the visit's team
+    NOT_A_REVIEWER = "NOT_A_REVIEWER"  # results are reviewed by reviewers only
+    WRONG_DEPARTMENT = "WRONG_DEPARTMENT"  # neither the entering nor the lead department
+    SAME_PERSON = "SAME_PERSON"  # the reviewer entered this version
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """Who acts, as the token says: its subject, department and roles."""
+
+    subject: str
+    department: str | None
+    roles: frozenset[str]
+
+
+def is_inspector(roles: frozenset[str]) -> bool:
+    return INSPECTOR in roles
+
+
+def is_reviewer(roles: frozenset[str]) -> bool:
+    return REVIEWER in roles
+
+
+def entry_refusal(who: Person, team_departments: frozenset[str]) -> Refusal | None:
+    """Why ``who`` may not enter a result for a visit whose current team has these
+    departments, or None when they may."""
+    if not is_inspector(who.roles):
+        return Refusal.NOT_AN_INSPECTOR
+    if who.department not in team_departments:
+        return Refusal.NOT_ON_TEAM
+    return None
+
+
+def review_refusal(
+    who: Person, entered_subject: str, entered_department: str, lead_department: str
+) -> Refusal | None:
+    """Why ``who`` may not review the version entered by ``entered_subject`` of
+    ``entered_department`` on a task led by ``lead_department``, or None when they may."""
+    if not is_reviewer(who.roles):
+        return Refusal.NOT_A_REVIEWER
+    if who.department not in (entered_department, lead_department):
+        return Refusal.WRONG_DEPARTMENT
+    if who.subject == entered_subject:
+        return Refusal.SAME_PERSON
+    return None

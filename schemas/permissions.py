@@ -13,7 +13,8 @@ from typing import Any
 import strawberry
 from strawberry.permission import BasePermission
 
-from domain.access import PUBLIC, ClientKind, Principal, Role, Scope
+from domain.access import PUBLIC, ClientKind, Principal, Scope
+from planning.results import Refusal, is_inspector, is_reviewer
 
 Check = Callable[[Principal, Any], bool]  # (who asks, the object the field belongs to)
 
@@ -23,9 +24,14 @@ def principal(info: strawberry.Info) -> Principal:
 
 
 def rule(
-    name: str, message: str, check: Check, always: Callable[[Principal], bool] | None = None
+    name: str,
+    message: str,
+    check: Check,
+    always: Callable[[Principal], bool] | None = None,
+    reason: str | None = None,
 ) -> type[BasePermission]:
-    """A permission class from a check: the schema names the rule, the check says it.
+    """A permission class from a check: the schema names the rule, the check says it (and
+    `reason`, when given, goes into the error's extensions).
 
     `grants_all(who)` says whether the rule lets `who` read the field on every object; the
     planned executor runs an operation only when it does for every field (else strawberry
@@ -42,7 +48,7 @@ def rule(
         (BasePermission,),
         {
             "message": message,
-            "error_extensions": {"code": "FORBIDDEN"},
+            "error_extensions": {"code": "FORBIDDEN", **({"reason": reason} if reason else {})},
             "has_permission": has_permission,
             "grants_all": staticmethod(always or (lambda who: check(who, None))),
         },
@@ -59,12 +65,18 @@ Planner = rule(
     "only planners of the coordinating office may do this",
     lambda who, _: who.is_planner,
 )
+# Four eyes (planning.results): the role here, the team, department and person in the command.
+Inspector = rule(
+    "Inspector",
+    "results are entered by inspectors (role inspector) of a department on the visit's team",
+    lambda who, _: who.is_department_staff and is_inspector(who.roles),
+    reason=Refusal.NOT_AN_INSPECTOR.value,
+)
 Reviewer = rule(
     "Reviewer",
-    "only planners and reviewers may review results",
-    lambda who, _: (
-        who.is_planner or (who.kind == ClientKind.OFFICER and Role.REVIEWER in who.roles)
-    ),
+    "results are reviewed by reviewers (role reviewer) of the entering or the lead department",
+    lambda who, _: who.is_department_staff and is_reviewer(who.roles),
+    reason=Refusal.NOT_A_REVIEWER.value,
 )
 # Inspectors' personal data: their own department's officers and planners only.
 OwnDepartmentOrPlanner = rule(

@@ -14,7 +14,7 @@ from resolvers.entities import EntityQuery
 from resolvers.errors import bad_input
 from schemas.entity import Entity, PageInfo
 from schemas.enums import CreditGrade, InspectionResult
-from schemas.permissions import Planner, Reviewer, Staff
+from schemas.permissions import Inspector, Planner, Reviewer, Staff
 from schemas.query import EntityFilter
 from schemas.tasks import (
     ExclusionCount,
@@ -368,9 +368,10 @@ class Mutation:
         return await _visit(info, visit_id)
 
     @strawberry.mutation(
-        permission_classes=[Staff],
-        description="Enter a visit's result: an outcome per form entry and "
-        "the result category; it then waits for review.",
+        permission_classes=[Inspector],
+        description="Enter a visit's result (an inspector of a department on its team): an "
+        "outcome per form entry, the result category and the day it concluded (between the "
+        "draw and today); it then waits for review.",
     )
     async def record_visit_result(
         self, info: strawberry.Info, input: RecordVisitResultInput
@@ -386,7 +387,9 @@ class Mutation:
         return await _visit(info, input.visit_id)
 
     @strawberry.mutation(
-        permission_classes=[Reviewer], description="Approve a result, or return it for correction."
+        permission_classes=[Reviewer],
+        description="Approve a result, or return it for correction (a reviewer of the entering "
+        "or the lead department, never the person who entered it).",
     )
     async def review_visit_result(
         self,

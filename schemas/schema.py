@@ -13,6 +13,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from schemas.access_api import AccessQuery
+from schemas.calendar_api import CalendarQuery
 from schemas.planning_api import Mutation, PlanningQuery
 from schemas.query import ReadQuery
 from schemas.scalars import SCALARS
@@ -31,7 +32,7 @@ class PartialResults(SchemaExtension):
             result.errors = [*(result.errors or []), *errors]
 
 
-Query = merge_types("Query", (ReadQuery, PlanningQuery, AccessQuery))
+Query = merge_types("Query", (ReadQuery, PlanningQuery, AccessQuery, CalendarQuery))
 
 
 @functools.lru_cache(maxsize=512)

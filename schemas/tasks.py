@@ -12,13 +12,15 @@ import strawberry
 from strawberry.scalars import JSON
 
 from planning.checklist import MergedChecklist
+from planning.deadlines import matching_deadline
 from planning.forms import form_from_data
 from resolvers.entities import get_entity
+from schemas.calendar_api import WorkingDate
 from schemas.departments import Department
 from schemas.entity import Entity
 from schemas.enums import CreditGrade, InspectionResult
 from tasks import queries as resolve
-from tasks.results import department_view
+from tasks.results import department_view, drawn_on
 
 
 @strawberry.enum(description="Life of a joint task.")
@@ -158,7 +160,14 @@ class VisitResult:
     version: int
     category: InspectionResult
     concluded_on: date
+    outside_window: bool = strawberry.field(
+        description="Concluded outside the task's window: accepted, and flagged."
+    )
     entered_by: str
+    entered_subject: str = strawberry.field(description="Token subject of whoever entered it.")
+    entered_department: str = strawberry.field(
+        description="Their department: its reviewers, or the lead department's, review it."
+    )
     entered_at: datetime
     approved: bool | None
     reviewed_by: str | None
@@ -180,7 +189,14 @@ class DepartmentOutcome:
 @strawberry.type
 class PublicationInfo:
     published_on: date
-    deadline: date = strawberry.field(description="20 working days after the conclusion.")
+    deadline: date = strawberry.field(
+        description="20 official working days after the conclusion (weekends and public "
+        "holidays skipped, make-up working days counted)."
+    )
+    provisional: bool = strawberry.field(
+        description="The deadline reaches a year whose official calendar is not known yet: "
+        "counted Monday to Friday there, and may move."
+    )
     late: bool
 
 
@@ -236,7 +252,10 @@ class JointVisit:
             version=r["version"],
             category=InspectionResult(r["category"]),
             concluded_on=r["concluded_on"],
+            outside_window=r["outside_window"],
             entered_by=r["entered_by"],
+            entered_subject=r["entered_subject"],
+            entered_department=r["entered_department"],
             entered_at=r["entered_at"],
             approved=r["approved"],
             reviewed_by=r["reviewed_by"],
@@ -277,7 +296,10 @@ class JointVisit:
         if p is None:
             return None
         return PublicationInfo(
-            published_on=p["published_on"], deadline=p["deadline"], late=p["late"]
+            published_on=p["published_on"],
+            deadline=p["deadline"],
+            provisional=p["provisional"],
+            late=p["late"],
         )
 
 
@@ -365,6 +387,15 @@ class JointInspectionTask:
             close_reason=r["close_reason"],
             row=r,
         )
+
+    @strawberry.field(
+        description="Inspectors are matched within 2 official working days of the entity draw: "
+        "the last day for it (null before the draw)."
+    )
+    def matching_deadline(self, info: strawberry.Info) -> WorkingDate | None:
+        if self.row["drawn_at"] is None:
+            return None
+        return WorkingDate.of(matching_deadline(info.context.settings.calendar, drawn_on(self.row)))
 
     @strawberry.field(description="The seed in hex; null until the draw reveals it.")
     def seed(self) -> str | None:

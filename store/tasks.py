@@ -275,16 +275,23 @@ async def insert_result(
     entries: list[dict[str, Any]],
     concluded_on: date,
     actor: str,
+    subject: str,
+    department: str,
+    outside_window: bool,
 ) -> int:
     version = await conn.fetchval(
-        "INSERT INTO result (visit_id, version, category, entries, concluded_on, entered_by)"
-        " SELECT $1, coalesce(max(version), 0) + 1, $2, $3, $4, $5 FROM result"
+        "INSERT INTO result (visit_id, version, category, entries, concluded_on, entered_by,"
+        " entered_subject, entered_department, outside_window)"
+        " SELECT $1, coalesce(max(version), 0) + 1, $2, $3, $4, $5, $6, $7, $8 FROM result"
         " WHERE visit_id = $1 RETURNING version",
         visit_id,
         category,
         _json(entries),
         concluded_on,
         actor,
+        subject,
+        department,
+        outside_window,
     )
     await conn.execute("UPDATE visit SET state = 'PENDING_REVIEW' WHERE id = $1", visit_id)
     return version
@@ -316,7 +323,16 @@ async def insert_publications(conn: asyncpg.Connection, rows: list[tuple[Any, ..
     await conn.copy_records_to_table(
         "publication",
         records=rows,
-        columns=["visit_id", "task_id", "uscc", "published_on", "deadline", "late", "record"],
+        columns=[
+            "visit_id",
+            "task_id",
+            "uscc",
+            "published_on",
+            "deadline",
+            "late",
+            "record",
+            "provisional",
+        ],
     )
     await conn.execute(
         "UPDATE visit SET state = 'PUBLISHED' WHERE id = ANY($1)", [r[0] for r in rows]

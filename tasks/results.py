@@ -19,7 +19,6 @@ import orjson
 
 from adapters.credit_writer import NewCreditRecord, apply_credit
 from adapters.errors import DepartmentUnavailable
-from domain.access import ClientKind
 from domain.vocabulary import CreditGrade, InspectionResult
 from planning.credit import ApprovedResult, apply_result
 from planning.deadlines import is_late, publication_deadline
@@ -29,7 +28,11 @@ from planning.results import (
     EntryOutcome,
     InvalidTransition,
     Outcome,
+    Person,
+    Refusal,
     ResultState,
+    entry_refusal,
+    review_refusal,
     route_outcomes,
     transition,
 )
@@ -63,6 +66,22 @@ def advance(state: str, target: ResultState) -> None:
         raise ApiError(str(e), INVALID_STATE, state=state) from None
 
 
+def refuse(refusal: Refusal | None, message: str) -> None:
+    """FORBIDDEN, with the four-eyes rule that refused, when there is one."""
+    if refusal is not None:
+        raise ApiError(message, "FORBIDDEN", reason=refusal.value)
+
+
+def person(ctx: RequestContext) -> Person:
+    who = ctx.principal
+    return Person(who.subject, who.department, who.roles)
+
+
+def drawn_on(task: Any) -> date:
+    """The day of the draw, in the hub's time zone (the one `date.today()` uses)."""
+    return task["drawn_at"].astimezone().date()
+
+
 def outcomes_of(entries: Sequence[dict[str, Any]]) -> dict[str, EntryOutcome]:
     return {e["key"]: EntryOutcome(Outcome(e["outcome"]), e.get("note") or "") for e in entries}
 
@@ -90,24 +109,39 @@ async def record_result(
 
     async def work(conn: asyncpg.Connection) -> dict[str, Any]:
         task, visit = await lock_visit(conn, visit_id)
+        team = await store.assignments_of(conn, [visit_id], current_only=True)
+        refuse(
+            entry_refusal(person(ctx), frozenset(a["department"] for a in team)),
+            "results are entered by inspectors of a department on the visit's team",
+        )
         if task["status"] != "DRAWN":
             raise ApiError(
                 f"task is {task['status']}: results are entered on a drawn task", INVALID_STATE
             )
         advance(visit["state"], ResultState.PENDING_REVIEW)
-        team = await store.assignments_of(conn, [visit_id], current_only=True)
-        who = ctx.principal
-        if who.kind != ClientKind.OFFICER or who.department not in {a["department"] for a in team}:
-            raise ApiError(
-                "results are entered by officers of the departments on the visit's team",
-                "FORBIDDEN",
+        if concluded_on < drawn_on(task):
+            raise bad_input(
+                f"concludedOn {concluded_on} is before the draw ({drawn_on(task)})",
+                "INVALID_DATE",
             )
+        # Outside the task's window is allowed (a visit that slipped), and flagged.
+        outside = not task["window_start"] <= concluded_on <= task["window_end"]
         form = form_from_data(orjson.loads(visit["form"]))
         try:
             route_outcomes(form, outcomes_of(data))
         except ValueError as e:
             raise bad_input(str(e), "RESULT_DOES_NOT_MATCH_FORM") from None
-        version = await store.insert_result(conn, visit_id, category, data, concluded_on, ctx.actor)
+        version = await store.insert_result(
+            conn,
+            visit_id,
+            category,
+            data,
+            concluded_on,
+            ctx.actor,
+            ctx.principal.subject,
+            ctx.principal.department or "",
+            outside,
+        )
         await audit.append(
             conn,
             task["id"],
@@ -140,6 +174,16 @@ async def review_result(
         target = ResultState.APPROVED if approve else ResultState.RETURNED
         advance(visit["state"], target)
         latest = await store.latest_result(conn, visit_id)
+        refuse(
+            review_refusal(
+                person(ctx),
+                latest["entered_subject"],
+                latest["entered_department"],
+                task["lead_department"],
+            ),
+            "a result is reviewed by a reviewer of the entering or the lead department, never "
+            "by the person who entered it",
+        )
         await store.review_result(conn, visit_id, latest["version"], approve, comment, ctx.actor)
         await audit.append(
             conn,
@@ -195,13 +239,14 @@ async def publish_results(
         approved = [v for v in visits if v["state"] == "APPROVED"]
         results = await store.latest_results(conn, [v["id"] for v in approved])
         today = date.today()
+        calendar = ctx.settings.calendar
         publications, outbox, late = [], [], 0
         for v in approved:
             r = results[v["id"]]
             form = form_from_data(orjson.loads(v["form"]))
             departments = form.departments
-            deadline = publication_deadline(r["concluded_on"])
-            was_late = is_late(today, deadline)
+            deadline = publication_deadline(calendar, r["concluded_on"])
+            was_late = is_late(today, deadline.date)
             late += was_late
             record = public_record(
                 InspectionRecord(
@@ -232,9 +277,10 @@ async def publish_results(
                     task_id,
                     record.uscc,
                     today,
-                    deadline,
+                    deadline.date,
                     was_late,
                     orjson.dumps(public).decode(),
+                    deadline.provisional,
                 )
             )
             outbox.append(

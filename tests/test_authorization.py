@@ -55,6 +55,21 @@ FIELDS: dict[str, tuple[str, tuple[str, ...]]] = {
              windowEnd: "2026-12-31", idempotencyKey: $k }) { id } }""",
         ("createJointInspectionTask",),
     ),
+    # Four eyes: the officer here (fire, role officer) is no inspector and no reviewer, the
+    # planner neither; who may is tested with a drawn task in tests/test_four_eyes.py.
+    "recordVisitResult": (
+        """mutation($v: ID!) { recordVisitResult(input: { visitId: $v, category: NO_PROBLEM,
+             entries: [], concludedOn: "2026-12-01" }) { id } }""",
+        ("recordVisitResult",),
+    ),
+    "reviewVisitResult": (
+        "mutation($v: ID!) { reviewVisitResult(visitId: $v, approve: true) { id } }",
+        ("reviewVisitResult",),
+    ),
+    "addWorkingDays": (
+        '{ addWorkingDays(from: "2026-09-29", days: 20) { date provisional } }',
+        ("addWorkingDays",),
+    ),
 }
 
 OK, FORBIDDEN, UNAUTH = "ok", "FORBIDDEN", "UNAUTHENTICATED"
@@ -75,6 +90,9 @@ TABLE: dict[str, tuple[str, str, str, str]] = {
     "auditTrail": (UNAUTH, FORBIDDEN, FORBIDDEN, OK),
     "accessLog": (UNAUTH, FORBIDDEN, OK, OK),
     "createJointInspectionTask": (UNAUTH, FORBIDDEN, FORBIDDEN, OK),
+    "recordVisitResult": (UNAUTH, FORBIDDEN, FORBIDDEN, FORBIDDEN),
+    "reviewVisitResult": (UNAUTH, FORBIDDEN, FORBIDDEN, FORBIDDEN),
+    "addWorkingDays": (OK, OK, OK, OK),
 }
 PARTNER_SCOPES = ["entities:read", "permits:read", "credit:read"]  # no penalties:read
 
@@ -124,7 +142,7 @@ async def _ask(hub: Hub, role: str, query: str, variables: dict, key: str) -> tu
 @pytest.mark.parametrize("role", ROLES)
 async def test_role_field_table(hub: Hub, seeded, partner_key, a_task, field, role) -> None:
     query, path = FIELDS[field]
-    variables = {"u": seeded.sample_uscc, "t": a_task, "k": uuid.uuid4().hex}
+    variables = {"u": seeded.sample_uscc, "t": a_task, "k": uuid.uuid4().hex, "v": a_task}
     expected = TABLE[field][ROLES.index(role)]
     status, body = await _ask(hub, role, query, variables, partner_key)
     if expected == UNAUTH:

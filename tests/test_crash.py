@@ -16,6 +16,7 @@ import signal
 import socket
 import sys
 import uuid
+from datetime import date
 from typing import Any
 
 import asyncpg
@@ -165,7 +166,7 @@ async def test_kill_during_draw_and_result_entry(prefix, seeded, hub) -> None:
             entry = {
                 "visitId": visit["id"],
                 "category": "NO_PROBLEM",
-                "concludedOn": "2026-11-20",
+                "concludedOn": date.today().isoformat(),  # between the draw and today
                 "idempotencyKey": uuid.uuid4().hex,
                 "entries": [
                     {"key": e["key"], "outcome": "COMPLIANT"} for e in visit["form"]["entries"]

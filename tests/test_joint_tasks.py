@@ -242,10 +242,33 @@ mutation($t: ID!, $close: Boolean, $reason: String) {
 }"""
 
 
-def inspector_of(visit: dict) -> dict[str, str]:
-    """An officer of a department on the visit's team: who may enter its result."""
-    dept = visit["team"][0]["department"]["code"]
-    return {"authorization": f"Bearer {token(dept, ('officer', 'inspector'), sub='insp-1')}"}
+def inspector_of(visit: dict, sub: str = "insp-1", *roles: str) -> dict[str, str]:
+    """An inspector of a department on the visit's team: who may enter its result."""
+    return as_(visit["team"][0]["department"]["code"], sub, "officer", "inspector", *roles)
+
+
+def as_(dept: str, sub: str, *roles: str) -> dict[str, str]:
+    return {"authorization": f"Bearer {token(dept, roles, sub=sub)}"}
+
+
+def reviewer(dept: str = "market", sub: str = "rev-1") -> dict[str, str]:
+    """A reviewer of `dept` (the tasks here are led by market regulation)."""
+    return as_(dept, sub, "officer", "reviewer")
+
+
+async def backdate_draw(hub: Hub, task_id: str, days: int) -> date:
+    """Move a task's draw `days` into the past (a result concludes between the draw and
+    today: a late publication needs a draw long enough ago)."""
+    conn = await store_conn(hub)
+    try:
+        await conn.execute(
+            "UPDATE task SET drawn_at = drawn_at - make_interval(days => $2) WHERE id = $1",
+            uuid.UUID(task_id),
+            days,
+        )
+    finally:
+        await conn.close()
+    return date.today() - timedelta(days=days)
 
 
 def outcomes(visit: dict, bad: int = 1) -> list[dict]:
@@ -271,6 +294,7 @@ async def _credit(hub: Hub, uscc: str) -> dict:
 
 async def test_results_flow_review_publish_and_feed_credit(hub: Hub) -> None:
     task = await drawn_task(hub)
+    await backdate_draw(hub, task["id"], 60)
     visit, *others = task["visits"]
     concluded = (date.today() - timedelta(days=40)).isoformat()  # published late on purpose
     wrong = await hub.gql(
@@ -297,13 +321,15 @@ async def test_results_flow_review_publish_and_feed_credit(hub: Hub) -> None:
     assert planner_try["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     body = await hub.gql(RECORD, {"input": entry}, headers=inspector_of(visit))
     assert body["data"]["recordVisitResult"]["state"] == "PENDING_REVIEW"
-    returned = await hub.gql(REVIEW, {"v": visit["id"], "ok": False, "c": "请补充整改照片"})
+    review = {"v": visit["id"], "ok": False, "c": "请补充整改照片"}
+    returned = await hub.gql(REVIEW, review, headers=reviewer())
     assert returned["data"]["reviewVisitResult"]["state"] == "RETURNED"
     again = await hub.gql(RECORD, {"input": entry}, headers=inspector_of(visit))
     assert again["data"]["recordVisitResult"]["result"]["version"] == 2
-    approved = await hub.gql(REVIEW, {"v": visit["id"], "ok": True, "c": ""})
+    approve = {"v": visit["id"], "ok": True, "c": ""}
+    approved = await hub.gql(REVIEW, approve, headers=reviewer())
     assert approved["data"]["reviewVisitResult"]["state"] == "APPROVED"
-    twice = await hub.gql(REVIEW, {"v": visit["id"], "ok": True, "c": ""})
+    twice = await hub.gql(REVIEW, approve, headers=reviewer())
     assert twice["errors"][0]["extensions"]["code"] == "INVALID_STATE"
 
     # Each department sees its own items' outcomes under its own codes.

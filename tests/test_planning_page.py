@@ -1,7 +1,8 @@
 """The planning page (/plan) end to end in headless Chromium, against the real app on a real
 port: sign in, compose (population and expected visits before saving), preview the merged
 form, save, draw, substitute an inspector, reload, enter a result as an inspector of the
-team, approve it, publish, look at the grid and the charts. Saves a screenshot of the task
+team, approve it as a reviewer of the team's department (never the planner, never whoever
+entered it), publish, look at the grid and the charts. Saves a screenshot of the task
 page to test-artifacts/plan-task.png."""
 
 from __future__ import annotations
@@ -9,13 +10,14 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from adapters.settings import ROOT, Settings
 from gateway.app import create_app
 from gateway.auth import AuthConfig, issue_token
+from planning.calendar import official_calendar
 from tests.browser import chromium, serve
 from tests.conftest import AUTH, token
 
@@ -200,13 +202,27 @@ async def test_plan_page_compose_preview_draw_record_publish(settings: Settings)
         await entry.locator(tid("result-category")).select_option("PROBLEM_CORRECTED")
         await entry.locator(tid("result-outcome")).first.select_option("NON_COMPLIANT")
         await entry.locator(tid("result-note")).first.fill("消防通道堵塞，已责令改正")
-        concluded = date.today() - timedelta(days=40)  # published late on purpose
-        await entry.locator(tid("result-concluded")).fill(concluded.isoformat())
+        # Concluded on the day of the draw: between the draw and today, as the rules want.
+        await entry.locator(tid("result-concluded")).fill(date.today().isoformat())
         await entry.locator(tid("result-submit")).click()
         await dialog.locator(".badge[data-state=PENDING_REVIEW]").wait_for()
         assert "发现问题已责令改正" in await dialog.locator(tid("visit-result")).inner_text()
 
-        # -- review (as the planner) and approve ---------------------------------------------
+        # -- review: not the planner, not whoever entered it; a reviewer of the department ----
+        need = dialog.locator(tid("need-reviewer"))
+        await need.wait_for()
+        assert "inspector-e2e" in await need.inner_text()
+        await dialog.locator(tid("dialog-close")).click()
+        await page.click(tid("identity-summary"))
+        checker = token(team_dept, ("officer", "reviewer"), sub="reviewer-e2e")
+        await panel.locator(tid("token-input")).fill(checker)
+        await panel.locator(tid("token-add")).click()
+        await panel.locator(tid("token-added")).wait_for()
+        await page.click(tid("identity-summary"))
+        await follow.locator(f"tr[data-visit='{visit_id}'] {tid('visit-review')}").click()
+        review = dialog.locator(tid("review-form"))
+        await review.locator(tid("review-identity")).wait_for()
+        assert "reviewer-e2e" in await review.locator(tid("review-identity")).inner_text()
         await dialog.locator(tid("review-approve")).click()
         await dialog.locator(".badge[data-state=APPROVED]").wait_for()
         await dialog.locator(tid("dialog-close")).click()
@@ -226,9 +242,13 @@ async def test_plan_page_compose_preview_draw_record_publish(settings: Settings)
         await page.click(f"{tid('state-counts')} [data-state=PUBLISHED]")
         published = page.locator(f"{tid('follow-table')} tr[data-visit='{visit_id}']")
         await published.locator(tid("deadline")).wait_for()
-        assert await published.get_attribute("class") == "late"
-        assert await published.locator("[data-late=true]").inner_text() == "逾期"
-        assert "其中逾期 1 户" in await page.inner_text(tid("published-summary"))
+        deadline = official_calendar().add_working_days(date.today(), 20)
+        cell = published.locator(tid("deadline"))
+        assert deadline.date.isoformat() in await cell.inner_text()
+        assert await published.locator("[data-late=false]").inner_text() == "按期"
+        # A deadline reaching a year without an official schedule yet is marked provisional.
+        assert await cell.locator(tid("provisional")).count() == int(deadline.provisional)
+        assert "其中逾期 0 户" in await page.inner_text(tid("published-summary"))
         assert "✓" in await page.inner_text(tid("audit-check"))
 
         # -- the task page as a picture, for the test's artifacts ------------------------------

@@ -9,8 +9,8 @@ from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 from domain.vocabulary import CreditGrade, EntityKind  # noqa: E402
+from planning.calendar import WorkingCalendar, YearSchedule  # noqa: E402
 from planning.checklist import ChecklistItem, merge_checklist  # noqa: E402
-from planning.deadlines import add_working_days, is_working_day  # noqa: E402
 from planning.entity_draw import (  # noqa: E402
     STRATA,
     Candidate,
@@ -187,7 +187,12 @@ def test_team_draw_rules_hold_for_any_pool(items, inspectors, seed, rnd):
     st.frozensets(st.dates(date(2020, 1, 1), date(2030, 3, 1)), max_size=20),
 )
 def test_add_working_days_counts_exactly_n_working_days(start, n, holidays):
-    end = add_working_days(start, n, holidays)
-    days = [start + timedelta(d) for d in range(1, (end - start).days + 1)]
-    assert sum(is_working_day(d, holidays) for d in days) == n
-    assert n == 0 or is_working_day(end, holidays)
+    years = {
+        y: YearSchedule(y, frozenset(d for d in holidays if d.year == y)) for y in range(2020, 2031)
+    }
+    calendar = WorkingCalendar(years)
+    end = calendar.add_working_days(start, n)
+    days = [start + timedelta(d) for d in range(1, (end.date - start).days + 1)]
+    assert sum(calendar.is_working_day(d) for d in days) == n
+    assert n == 0 or calendar.is_working_day(end.date)
+    assert not end.provisional

@@ -1,32 +1,28 @@
-"""Results: review states, routing to departments, publication deadline, public record."""
+"""Results: review states, routing to departments, four eyes, public record."""
 
 import dataclasses
-from datetime import date, timedelta
+from datetime import date
 
 import pytest
 
 from domain.vocabulary import EntityKind, InspectionResult
 from planning.checklist import ChecklistItem, merge_checklist
-from planning.deadlines import (
-    add_working_days,
-    is_late,
-    matching_deadline,
-    publication_deadline,
-)
 from planning.publication import InspectionRecord, PublicRecord, public_record
 from planning.results import (
     EntryOutcome,
     InvalidTransition,
     Outcome,
+    Person,
+    Refusal,
     ResultState,
+    entry_refusal,
+    review_refusal,
     route_outcomes,
     transition,
 )
 from planning.team_draw import Assignment, Role
 
 S = ResultState
-NATIONAL_DAY_2024 = frozenset(date(2024, 10, d) for d in range(1, 8))
-MAKEUP_2024 = frozenset({date(2024, 9, 29), date(2024, 10, 12)})
 
 
 def test_result_moves_from_entry_through_review_to_publication():
@@ -110,31 +106,26 @@ def test_routing_refuses_missing_or_stray_outcomes():
         )
 
 
-def test_publication_deadline_20_working_days():
-    # Concluded Monday 4 March 2024: four full weeks later is Monday 1 April.
-    assert publication_deadline(date(2024, 3, 4)) == date(2024, 4, 1)
-    # Concluded on a Saturday: the count starts on the Monday.
-    assert publication_deadline(date(2024, 3, 2)) == date(2024, 3, 29)
+def test_four_eyes_entry_by_an_inspector_of_a_team_department():
+    team = frozenset({"market", "fire"})
+    inspector = Person("insp", "fire", frozenset({"officer", "inspector"}))
+    assert entry_refusal(inspector, team) is None
+    officer = Person("off", "fire", frozenset({"officer", "reviewer", "planner"}))
+    assert entry_refusal(officer, team) == Refusal.NOT_AN_INSPECTOR
+    elsewhere = Person("insp", "ecology", frozenset({"inspector"}))
+    assert entry_refusal(elsewhere, team) == Refusal.NOT_ON_TEAM
 
 
-def test_deadline_skips_holidays_and_counts_makeup_days():
-    plain = publication_deadline(date(2024, 9, 27))
-    assert plain == date(2024, 10, 25)
-    # National Day 2024: 1–7 October off; Sunday 29 Sept and Saturday 12 Oct worked.
-    assert publication_deadline(date(2024, 9, 27), NATIONAL_DAY_2024, MAKEUP_2024) == date(
-        2024, 10, 30
-    )
+def test_four_eyes_review_by_another_reviewer_of_the_entering_or_lead_department():
+    def review(subject, dept, roles=("reviewer",)):
+        return review_refusal(Person(subject, dept, frozenset(roles)), "insp", "fire", "market")
 
-
-def test_publication_after_deadline_is_late():
-    deadline = publication_deadline(date(2024, 3, 4))
-    assert not is_late(deadline, deadline)
-    assert is_late(deadline + timedelta(days=1), deadline)
-
-
-def test_inspectors_matched_within_2_working_days_of_the_draw():
-    assert matching_deadline(date(2024, 3, 8)) == date(2024, 3, 12)  # Fri → Tue
-    assert add_working_days(date(2024, 3, 8), 0) == date(2024, 3, 8)
+    assert review("rev", "fire") is None  # the entering department
+    assert review("rev", "market") is None  # the lead department
+    assert review("rev", "culture") == Refusal.WRONG_DEPARTMENT
+    assert review("rev", "market", ("planner", "officer")) == Refusal.NOT_A_REVIEWER
+    assert review("insp", "fire", ("inspector", "reviewer")) == Refusal.SAME_PERSON
+    assert review("insp", "market") == Refusal.SAME_PERSON  # same subject, another token
 
 
 def internal_record(state=S.APPROVED):

@@ -116,14 +116,16 @@ export const identities = {
   reader() {
     return this.planner() || this.live()[0] || null;
   },
-  /** Officers who may enter a visit's result: not planners, of a department on its team. */
+  /** Who may enter a visit's result: inspectors of a department on its team. */
   officersFor(departments) {
-    return this.live().filter(
-      (i) => !isPlanner(i) && departments.includes(i.dept) && (i.roles.includes('officer') || i.roles.includes('inspector')),
-    );
+    return this.live().filter((i) => departments.includes(i.dept) && i.roles.includes('inspector'));
   },
-  reviewer() {
-    return this.planner() || this.live().find((i) => i.roles.includes('reviewer')) || null;
+  /** Who may review a result: reviewers of the entering or the lead department, never the
+   *  person who entered it (four eyes; the hub checks it again). */
+  reviewersFor(departments, enteredBy) {
+    return this.live().filter(
+      (i) => i.roles.includes('reviewer') && departments.includes(i.dept) && i.sub !== enteredBy,
+    );
   },
 };
 

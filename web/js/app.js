@@ -26,7 +26,7 @@ const Q_VISITS = `query Visits($id: ID!, $first: Int!, $offset: Int!, $state: [V
     team { inspectorId role widerPool department { code } }
     teamHistory { inspectorId replacedAt reason department { code } }
     result { version category concludedOn approved }
-    publication { publishedOn deadline late } } } }`;
+    publication { publishedOn deadline provisional late } } } }`;
 const Q_MAP = `query Map($id: ID!, $offset: Int!) { jointInspectionTask(id: $id) {
   visits(first: 100, offset: $offset) { id uscc entityName district grade state } } }`;
 const Q_VISIT = `query Visit($id: ID!) { jointVisit(id: $id) {
@@ -35,9 +35,9 @@ const Q_VISIT = `query Visit($id: ID!) { jointVisit(id: $id) {
          requirements { itemCode itemName legalBasis delegable department { code } } } }
   team { inspectorId role widerPool department { code } }
   teamHistory { inspectorId role replacedAt reason origin department { code } }
-  result { version category concludedOn enteredBy enteredAt approved reviewedBy reviewComment
-           entries { key outcome note } }
-  publication { publishedOn deadline late } } }`;
+  result { version category concludedOn outsideWindow enteredBy enteredSubject enteredDepartment
+           enteredAt approved reviewedBy reviewComment entries { key outcome note } }
+  publication { publishedOn deadline provisional late } } }`;
 const Q_PREVIEW = `query Preview($d: [String!]!, $u: String!) { checklistPreview(departments: $d, uscc: $u) {
   entity { uscc name kind industry { code } } separateVisits jointVisits
   form { rawCount mergedCount entries { key name standardCode delegable
@@ -869,6 +869,10 @@ function renderFollow(box, task) {
 
 const lateTag = (late) => h('span', { class: `tag ${late ? 'tag-late' : 'tag-ok'}`, 'data-late': String(late) },
   late ? t('late') : t('onTime'));
+// A deadline counted through a year whose official calendar is not out yet (Monday–Friday there).
+const provisionalTag = (p) => (p.provisional
+  ? h('span', { class: 'tag tag-warn', 'data-testid': 'provisional', title: t('provisionalHelp') }, t('provisional'))
+  : null);
 
 async function loadFollowPage(holder, task, total) {
   const offset = app.followPage;
@@ -895,7 +899,7 @@ async function loadFollowPage(holder, task, total) {
           h('td', {}, v.result ? [label('category', v.result.category), h('br'), h('small', { class: 'muted' }, v.result.concludedOn)] : '–'),
           h('td', {}, v.publication?.publishedOn ?? '–'),
           h('td', { 'data-testid': v.publication ? 'deadline' : null },
-            v.publication ? [v.publication.deadline, ' ', lateTag(v.publication.late)] : '–'),
+            v.publication ? [v.publication.deadline, ' ', lateTag(v.publication.late), ' ', provisionalTag(v.publication)] : '–'),
           h('td', {}, h('button', { type: 'button', class: action === 'open' ? 'ghost small' : 'small', 'data-testid': `visit-${action}`,
             onclick: () => openVisit(v.id) }, t(action))));
       }))),
@@ -950,7 +954,7 @@ async function openVisit(id) {
   }
   // What the visit waits for comes first: entering its result, or reviewing it.
   if (entering) parts.push(resultForm(v, teamDepts));
-  if (v.state === 'PENDING_REVIEW') parts.push(reviewForm(v));
+  if (v.state === 'PENDING_REVIEW') parts.push(reviewForm(v, task));
   parts.push(h('h3', {}, t('form'), ' ',
     h('small', { class: 'muted' }, `${t('rawCount')} ${v.form.rawCount} → ${t('mergedCount')} ${v.form.mergedCount}`)));
   parts.push(v.result ? resultView(v) : formTable(v.form, 'visit-form'));
@@ -978,7 +982,10 @@ function resultView(v) {
   const r = v.result;
   const byKey = Object.fromEntries(r.entries.map((e) => [e.key, e]));
   return h('div', { 'data-testid': 'visit-result' },
-    h('p', {}, h('strong', {}, label('category', r.category)), ` · ${t('concludedOn')} ${r.concludedOn}`),
+    h('p', {}, h('strong', {}, label('category', r.category)), ` · ${t('concludedOn')} ${r.concludedOn}`,
+      r.outsideWindow ? [' ', h('span', { class: 'tag tag-warn', 'data-testid': 'outside-window' }, t('outsideWindow'))] : null),
+    v.publication ? h('p', { class: 'small' }, `${t('deadline')}${COLON()}${v.publication.deadline} `,
+      lateTag(v.publication.late), ' ', provisionalTag(v.publication)) : null,
     h('p', { class: 'muted small' }, t('enteredBy', { who: r.enteredBy, v: r.version }),
       r.reviewedBy ? ` · ${t('reviewedBy', { who: r.reviewedBy })}` : '', r.reviewComment ? ` · ${t('reviewComment')}${COLON()}${r.reviewComment}` : ''),
     h('table', { class: 'table form-table' },
@@ -1035,16 +1042,20 @@ function resultForm(v, teamDepts) {
   return box;
 }
 
-function reviewForm(v) {
+function reviewForm(v, task) {
   const box = h('div', { class: 'entry-form', 'data-testid': 'review-form' }, h('h3', {}, t('review')));
-  const reviewer = identities.reviewer();
-  if (!reviewer) {
-    box.append(h('p', { class: 'notice' }, t('needReviewer')));
+  const depts = [...new Set([v.result.enteredDepartment, task?.leadDepartment?.code].filter(Boolean))];
+  const reviewers = identities.reviewersFor(depts, v.result.enteredSubject);
+  if (!reviewers.length) {
+    box.append(h('p', { class: 'notice', 'data-testid': 'need-reviewer' },
+      t('needReviewer', { depts: depts.map(deptName).join(LIST()), dept: depts[0], who: v.result.enteredSubject })));
     return box;
   }
+  const who = h('select', { 'data-testid': 'review-identity' }, reviewers.map((o) => h('option', { value: idKey(o) }, identityLabel(o))));
   const comment = h('textarea', { rows: 2, placeholder: t('reviewComment'), 'data-testid': 'review-comment' });
   const err = errorLine('review-error');
   const send = (approve, button) => async () => {
+    const reviewer = reviewers.find((o) => idKey(o) === who.value);
     const input = { v: v.id, ok: approve, c: comment.value };
     const done = await act(button, err, () => gql(M_REVIEW, { ...input, key: keyFor(`rev-${v.id}-${v.result.version}`, input) }, reviewer.token));
     if (done) openVisit(v.id);
@@ -1053,7 +1064,7 @@ function reviewForm(v) {
   const giveBack = h('button', { type: 'button', class: 'ghost', 'data-testid': 'review-return' }, t('returnIt'));
   approve.addEventListener('click', send(true, approve));
   giveBack.addEventListener('click', send(false, giveBack));
-  box.append(comment, h('div', { class: 'actions' }, approve, giveBack), err);
+  box.append(field(t('reviewingAs'), who), comment, h('div', { class: 'actions' }, approve, giveBack), err);
   return box;
 }
 
