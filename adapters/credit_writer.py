@@ -28,10 +28,22 @@ class NewCreditRecord:
     source_department: str
     decided_on: date
     deduction: int
+    publicity_class: str | None = None  # unified PublicityClass
+    effective_to: date | None = None
+    repairs_id: str | None = None  # a repair: the record it repairs
+    basis_id: int | None = None  # a list entry: the record that founded it
 
 
-# (score, grade) -> (new score, new grade, records to append)
-Update = Callable[[int | None, str | None], tuple[int, str, Sequence[NewCreditRecord]]]
+@dataclass(frozen=True, slots=True)
+class Withdrawal:
+    """Records a repair takes out of publicity and sharing from `on` (they stay, dated)."""
+
+    ids: tuple[str, ...]
+    on: date
+
+
+# (score, grade, points the withdrawn records had deducted) -> (new score, new grade, records)
+Update = Callable[[int | None, str | None, int], tuple[int, str, Sequence[NewCreditRecord]]]
 
 
 def _source(transform: str, value: Any) -> Any:
@@ -73,9 +85,16 @@ async def _execute(conn: asyncpg.Connection, sql: str, values: list[Any]) -> Non
     await stmt.fetch(*coerced)
 
 
-async def apply_credit(source: PostgresSource, uscc: str, record_id: int, update: Update) -> bool:
-    """Append the records and re-rate the entity in one transaction at the platform; False
-    when the record is there already (delivered before)."""
+async def apply_credit(
+    source: PostgresSource,
+    uscc: str,
+    record_id: int,
+    update: Update,
+    withdraw: Withdrawal | None = None,
+) -> bool:
+    """Withdraw the given records (a repair), append the new ones and re-rate the entity in one
+    transaction at the platform; False when the record is there already (delivered before).
+    The platform's own change notification then tells every consumer (the hub's cache too)."""
     records_map = source.mapping.records["credit_record"]
     rating_map = source.mapping.records["credit_rating"]
     rating_key = sql_ident(rating_map.key or "uscc")
@@ -92,6 +111,20 @@ async def apply_credit(source: PostgresSource, uscc: str, record_id: int, update
             )
             if exists:
                 return False
+            restored = 0
+            if withdraw is not None and withdraw.ids:
+                withdrawn_col = sql_ident(records_map.field("withdrawn_on").column)  # type: ignore[union-attr]
+                deduction_col = sql_ident(records_map.field("deduction").column)  # type: ignore[union-attr]
+                key_col = sql_ident(records_map.key or "uscc")
+                restored = await conn.fetchval(
+                    f"WITH w AS (UPDATE {sql_ident(records_map.table)} SET {withdrawn_col} = $1"
+                    f" WHERE {key_col} = $2 AND {id_col}::text = ANY($3::text[])"
+                    f" AND {withdrawn_col} IS NULL RETURNING {deduction_col} AS d)"
+                    " SELECT coalesce(sum(d), 0) FROM w",
+                    withdraw.on,
+                    uscc,
+                    list(withdraw.ids),
+                )
             grade_col = sql_ident(rating_map.field("grade").column)  # type: ignore[union-attr]
             score_col = sql_ident(rating_map.field("score").column)  # type: ignore[union-attr]
             row = await conn.fetchrow(
@@ -102,7 +135,7 @@ async def apply_credit(source: PostgresSource, uscc: str, record_id: int, update
             grade = None
             if row is not None:
                 grade = source.mapping.codes[rating_map.field("grade").codes][row[1].strip()]  # type: ignore[union-attr,index]
-            score, new_grade, records = update(row[0] if row else None, grade)
+            score, new_grade, records = update(row[0] if row else None, grade, int(restored))
             for rec in records:
                 cols = _columns(
                     records_map,
@@ -115,6 +148,10 @@ async def apply_credit(source: PostgresSource, uscc: str, record_id: int, update
                         "source_department": rec.source_department,
                         "decided_on": rec.decided_on,
                         "deduction": rec.deduction,
+                        "publicity_class": rec.publicity_class,
+                        "effective_to": rec.effective_to,
+                        "repairs_id": rec.repairs_id,
+                        "basis_id": rec.basis_id,
                     },
                 )
                 names = ", ".join(sql_ident(c) for c in cols)

@@ -44,6 +44,7 @@ _ENUMS = {
         "CreditRecordKind",
         "CreditGrade",
         "InspectionResult",
+        "PublicityClass",
     )
 }
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 import functools
 import os
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from planning.calendar import WorkingCalendar, official_calendar, schedules_from_toml
+from planning.credit_lists import PublicityRules
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -47,11 +49,6 @@ class Settings:
     cache_ttl: int = 300  # seconds; notifications invalidate sooner
     planned: bool = True  # known read operations run breadth-first (execution/executor.py)
     workdays_file: Path = DEFAULT_WORKDAYS  # years of the official calendar beyond the package
-    minor_publicity_months: int = 0  # minor penalties: not published, or at most 3 months
-
-    def __post_init__(self) -> None:
-        if not 0 <= self.minor_publicity_months <= 3:
-            raise ValueError("HUB_MINOR_PUBLICITY_MONTHS must be 0 to 3 (rules: at most 3 months)")
 
     @property
     def hub_dsn(self) -> str:
@@ -127,5 +124,21 @@ def from_env(env: dict[str, str] | None = None) -> Settings:
         cache_ttl=int(env.get("HUB_CACHE_TTL", "300")),
         planned=env.get("HUB_PLANNED", "on").lower() in ("1", "on", "true", "yes"),
         workdays_file=Path(env.get("HUB_WORKDAYS_FILE", DEFAULT_WORKDAYS)),
-        minor_publicity_months=int(env.get("HUB_MINOR_PUBLICITY_MONTHS", "0")),
     )
+
+
+def publicity_rules_from(env: Mapping[str, str]) -> PublicityRules:
+    """HUB_MINOR_PUBLICITY_MONTHS: minor penalties are not published (0, the default) or at
+    most 3 months."""
+    value = env.get("HUB_MINOR_PUBLICITY_MONTHS", "0")
+    try:
+        return PublicityRules(minor_months=int(value))
+    except ValueError:
+        raise ValueError(f"HUB_MINOR_PUBLICITY_MONTHS must be 0 to 3, not {value!r}") from None
+
+
+@functools.cache
+def publicity_rules() -> PublicityRules:
+    """This deployment's credit publicity rules, read once: every computation of publicity (the
+    read graph's flags, credit feedback, repairs) uses the same."""
+    return publicity_rules_from(os.environ)

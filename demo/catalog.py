@@ -222,10 +222,6 @@ SERIOUS_FINE_WEIGHTS = (30, 30, 20, 10, 7, 3)
 RESULT_WEIGHTS = (0.72, 0.16, 0.04, 0.05, 0.025, 0.005)
 RESULT_WEIGHTS_INACTIVE = (0.15, 0.05, 0.05, 0.38, 0.35, 0.02)
 
-# Minimum publicity period of a penalty before credit repair (rules.md), in days: general
-# 3 months; serious 6 months, or a year for work safety and fire.
-REPAIR_MIN_DAYS = {"general": 91, "serious": 183, "serious_safety": 365}
-
 
 class Item(NamedTuple):
     """A random-inspection item; kinds are EntityKind indices, industries sections ('' = all)."""

@@ -1,17 +1,20 @@
 """The public credit platform's rows: grades, and records reported by every department.
 
-Penalty publicity mirrors the departments' penalties (same decision numbers and dates);
-commitments mirror market permits approved on commitment (XZXK.GZCN); abnormal-operation
-listings, serious-violation and black lists follow the grades the plan derived from them.
+Penalty publicity mirrors the departments' penalties (same decision numbers and dates), each
+with its publicity class and period under the 2026 rules (planning.credit_lists); commitments
+mirror market permits approved on commitment (XZXK.GZCN); abnormal-operation listings,
+serious-violation and black lists follow the grades the plan derived from them, and those a
+serious penalty founded point at its publicity record (a repair of it lifts them too).
 """
 
 from __future__ import annotations
 
 import random
 from collections.abc import Iterator
+from datetime import date
 from typing import NamedTuple
 
-from demo.catalog import MARKET_PERMITS, REPAIR_MIN_DAYS
+from demo.catalog import MARKET_PERMITS
 from demo.codes import GRADES, INSPECTING, code_tables
 from demo.plan import (
     ACTIVE,
@@ -26,9 +29,17 @@ from demo.plan import (
     violation_text,
 )
 from demo.shapes import Row, day, table
+from domain.vocabulary import PenaltyKind, PublicityClass
+from planning.credit_lists import penalty_class, publicity
 
-# Lists and publicity are on the entity's record for a while (rules.md).
-SAFETY_DEPTS = ("emergency", "fire")  # serious cases: a year before repair, not six months
+# The platform's severity codes (失信程度), as its mapping translates them.
+SEVERITY = {
+    PublicityClass.WARNING: "JG",
+    PublicityClass.MINOR: "QW",
+    PublicityClass.GENERAL: "YB",
+    PublicityClass.SERIOUS: "YZ",
+}
+KINDS = tuple(PenaltyKind)
 ABNORMAL_REASONS = (
     "通过登记的住所或者经营场所无法联系",
     "未按照规定的期限公示年度报告",
@@ -57,7 +68,7 @@ D = 3  # grade index
 RECORDS = table(
     "credit_record",
     "record_id uscc type_code title source_dept decided_on effective_to withdrawn_on deduction"
-    " ref_record_id",
+    " ref_record_id severity basis_record_id",
 )
 RATINGS = table("credit_rating", "uscc grade score rated_on")
 
@@ -81,6 +92,8 @@ class _Record(NamedTuple):
     withdrawn: int | None
     deduction: int
     ref: int  # position of the repaired record, -1 for none
+    severity: str | None  # publicity class code of a penalty or broken commitment
+    basis: int  # position of the record that founded this list entry, -1 for none
 
 
 class _Records:
@@ -99,9 +112,23 @@ class _Records:
         withdrawn: int | None = None,
         deduction: int = 0,
         ref: int = -1,
+        severity: str | None = None,
+        basis: int = -1,
     ) -> int:
         self.items.append(
-            _Record(decided, i, type_code, title, source, effective_to, withdrawn, deduction, ref)
+            _Record(
+                decided,
+                i,
+                type_code,
+                title,
+                source,
+                effective_to,
+                withdrawn,
+                deduction,
+                ref,
+                severity,
+                basis,
+            )
         )
         return len(self.items) - 1
 
@@ -111,30 +138,38 @@ def records(plan: Plan) -> tuple[list[tuple], Iterator[Row]]:
     r = random.Random(f"{plan.seed}:credit:credit_record:0")
     f = plan.facts
     recs = _Records()
-    serious_of: dict[int, tuple[str, Penalty]] = {}
+    serious_of: dict[int, tuple[str, Penalty, int, int | None]] = {}
     punished: set[int] = set()
 
-    for dept in INSPECTING:  # penalty publicity: general 1 year, serious 3 years
+    for dept in INSPECTING:  # penalty publicity: by class, from the decision date
         for p in f.penalties[dept]:
             punished.add(p.idx)
-            if p.serious:
-                serious_of[p.idx] = (dept, p)
+            cls = penalty_class(KINDS[p.kind], p.fine_fen, p.serious)
+            period = publicity(cls, date.fromordinal(p.decided))
             title = f"行政处罚：{violation_text(dept, p)}（{p.doc_no}）"
             deduction = 30 if p.serious else {WARNING: 5, FINE: 10}.get(p.kind, 20)
-            end = add_years(p.decided, 3 if p.serious else 1)
-            if not p.serious:
-                minimum = REPAIR_MIN_DAYS["general"]
-            else:
-                minimum = REPAIR_MIN_DAYS["serious_safety" if dept in SAFETY_DEPTS else "serious"]
+            end = None if period is None else period.last_day.toordinal()
             # repair: only after the minimum period, and before it drops off by itself
-            repaired = p.decided + minimum + r.randrange(120)
-            if not (repaired < end and repaired <= AS_OF_ORD and r.random() < REPAIR_RATE):
-                recs.add(p.decided, p.idx, "CF01", title, dept, end, deduction=deduction)
-                continue
+            repaired = None
+            if period is not None:
+                on = period.repairable_from.toordinal() + r.randrange(120)
+                if on <= min(period.last_day.toordinal(), AS_OF_ORD) and r.random() < REPAIR_RATE:
+                    repaired = on
             k = recs.add(
-                p.decided, p.idx, "CF01", title, dept, end, withdrawn=repaired, deduction=deduction
+                p.decided,
+                p.idx,
+                "CF01",
+                title,
+                dept,
+                end,
+                withdrawn=repaired,
+                deduction=deduction,
+                severity=SEVERITY[cls],
             )
-            recs.add(repaired, p.idx, "XF01", f"信用修复：{title}", "credit", ref=k)
+            if repaired is not None:
+                recs.add(repaired, p.idx, "XF01", f"信用修复：{title}", "credit", ref=k)
+            if p.serious:
+                serious_of[p.idx] = (dept, p, k, repaired)
 
     for i in range(plan.n):
         grade, listed = plan.grade[i], f.abnormal[i]
@@ -157,7 +192,9 @@ def records(plan: Plan) -> tuple[list[tuple], Iterator[Row]]:
             if f.commitment[i] == 2:  # the verification found the conditions unmet
                 on = min(AS_OF_ORD, f.permit_date[i] + 30 + r.randrange(150))
                 title = f"违背告知承诺：{name}核查不符合承诺条件"
-                recs.add(on, i, "CN02", title, "market", add_years(on, 1), deduction=15)
+                recs.add(
+                    on, i, "CN02", title, "market", add_years(on, 1), deduction=15, severity="YB"
+                )
 
     items = recs.items
     order = sorted(range(len(items)), key=lambda k: (items[k].decided, items[k].idx, k))
@@ -179,6 +216,8 @@ def records(plan: Plan) -> tuple[list[tuple], Iterator[Row]]:
                 None if x.withdrawn is None else day(x.withdrawn),
                 x.deduction,
                 ids[x.ref] if x.ref >= 0 else None,
+                x.severity,
+                ids[x.basis] if x.basis >= 0 else None,
             )
 
     return code_tables("credit")[0][3], rows()
@@ -201,19 +240,34 @@ def _abnormal(r: random.Random, recs: _Records, i: int, listed: int, grade: int)
 
 
 def _dishonest(
-    r: random.Random, recs: _Records, i: int, serious: tuple[str, Penalty] | None
+    r: random.Random,
+    recs: _Records,
+    i: int,
+    serious: tuple[str, Penalty, int, int | None] | None,
 ) -> None:
-    """Serious-violation and black-list entries of a D-graded entity."""
+    """Serious-violation and black-list entries of a D-graded entity; those a serious penalty
+    founded point at its publicity record, and a repair of it lifted them on the same day."""
+    dept, basis, repaired = "market", -1, None
     if serious is not None:
-        dept, p = serious
+        dept, p, basis, repaired = serious
         on = min(AS_OF_ORD, p.decided + 10 + r.randrange(80))
         title = f"列入严重违法失信名单：{violation_text(dept, p)}"
-        recs.add(on, i, "YW01", title, dept, add_years(on, 3), deduction=40)
+        recs.add(
+            on, i, "YW01", title, dept, add_years(on, 3), deduction=40, basis=basis,
+            withdrawn=_lifted(repaired, on),
+        )  # fmt: skip
     elif r.random() < 0.2:
         on = AS_OF_ORD - 30 - r.randrange(700)
         title = "列入严重违法失信名单：存在严重违法失信行为"
         recs.add(on, i, "YW01", title, "market", add_years(on, 3), deduction=40)
     if r.random() < 0.25:
-        dept = serious[0] if serious is not None else "market"
         on = AS_OF_ORD - r.randrange(900)
-        recs.add(on, i, "HB01", BLACK_LISTS[dept], dept, add_years(on, 3), deduction=50)
+        recs.add(
+            on, i, "HB01", BLACK_LISTS[dept], dept, add_years(on, 3), deduction=50, basis=basis,
+            withdrawn=_lifted(repaired, on),
+        )  # fmt: skip
+
+
+def _lifted(repaired: int | None, listed: int) -> int | None:
+    """A repair of the founding record lifts a list entry made before it, the same day."""
+    return repaired if repaired is not None and repaired >= listed else None

@@ -61,6 +61,8 @@ RECORD_FIELDS: Final[dict[str, dict[str, str]]] = {
         "withdrawn_on": "date",
         "deduction": "int",
         "repairs_id": "text",
+        "publicity_class": "PublicityClass",
+        "basis_id": "text",
     },
     "credit_rating": {"uscc": "text", "grade": "CreditGrade", "score": "int", "rated_on": "date"},
     "checklist_item": {

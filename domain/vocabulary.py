@@ -55,6 +55,15 @@ class CreditRecordKind(StrEnum):
     INSPECTION_RESULT = "INSPECTION_RESULT"
 
 
+class PublicityClass(StrEnum):
+    """How long a dishonesty record is public (rules in force from 1 April 2026)."""
+
+    WARNING = "WARNING"  # a penalty that is only a warning: never published
+    MINOR = "MINOR"  # not published, or at most 3 months
+    GENERAL = "GENERAL"  # 3 months to 1 year
+    SERIOUS = "SERIOUS"  # 1 to 3 years
+
+
 class CreditGrade(StrEnum):
     A = "A"  # good (green)
     B = "B"  # warning (yellow)

@@ -271,7 +271,8 @@ def create_app(
 ) -> Starlette:
     settings = settings or settings_mod.from_env()
     auth_config = auth_config or AuthConfig.from_env()
-    _ = settings.calendar  # the working-day data file is read now: a bad one stops the start
+    # The working-day data file and the publicity rules are read now: bad ones stop the start.
+    _ = settings.calendar, settings_mod.publicity_rules()
     tracing.configure()
 
     @asynccontextmanager

@@ -26,7 +26,7 @@ from gateway.auth import AuthConfig, issue_token
 from resolvers.context import RequestContext
 from store import access, audit
 from store.hub import HubStore
-from tasks.results import deliver_credit
+from tasks.credit_feedback import deliver_credit
 from tasks.verification import verify_draw
 
 EXAMPLE = """{{
@@ -125,6 +125,11 @@ def demo(host: str, port: int, workers: int, entities: int, seed: int, reseed: b
         f"    {dept:<10} {issue_token(cfg, f'reviewer-{dept}', dept, ['officer', 'reviewer'])}\n"
         for dept in ("market", "ecology", "emergency", "culture", "fire")
     )
+    # Credit repair: an officer files on the entity's behalf, another person reviews.
+    repairs = (
+        f"    officer    {issue_token(cfg, 'officer-credit', 'credit', ['officer'])}\n"
+        f"    reviewer   {issue_token(cfg, 'reviewer-credit', 'credit', ['officer', 'reviewer'])}\n"
+    )
     print(
         f"\nJoint Supervision Hub on demo data\n  GraphiQL: {url}\n"
         f"  (add the header  Authorization: Bearer <token>  in GraphiQL's Headers tab)\n"
@@ -134,6 +139,8 @@ def demo(host: str, port: int, workers: int, entities: int, seed: int, reseed: b
         f"{inspectors}"
         f"  reviewer tokens (review results their department entered or leads, 8 h):\n"
         f"{reviewers}"
+        f"  credit platform tokens (file credit repairs / review them, 8 h):\n"
+        f"{repairs}"
         f"  fire rescue's own API (read by the hub's HTTP adapter): {os.environ['FIRE_API_URL']}\n"
         f"  try:\n{EXAMPLE.format(uscc=sample)}\n",
         flush=True,

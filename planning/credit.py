@@ -5,7 +5,11 @@ The deduction model is configuration (``CreditRules``; one county's model has 47
 each non-compliant line of the joint form deducts once, however many departments required
 it (one fact, one deduction), and some result categories deduct on top. An entity that
 cannot be contacted at its registered address also goes on the abnormal-operation list
-(national practice for enterprises).
+(national practice for enterprises), an entry founded on the result's record.
+
+A result's record has the publicity class of its category (``credit_lists.result_class``) and
+is public for that class's period, like a department's penalty. A credit repair is a record
+too: it refers to the repaired record and gives back what the withdrawn records deducted.
 """
 
 from __future__ import annotations
@@ -15,7 +19,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import NamedTuple
 
-from domain.vocabulary import CreditGrade, CreditRecordKind, InspectionResult
+from domain.vocabulary import CreditGrade, CreditRecordKind, InspectionResult, PublicityClass
+from planning.credit_lists import DEFAULT_PUBLICITY, PublicityRules, publicity, result_class
 from planning.results import EntryOutcome, Outcome, ResultState
 
 GRADE_ORDER = (CreditGrade.A, CreditGrade.B, CreditGrade.C, CreditGrade.D)  # best first
@@ -95,6 +100,9 @@ class CreditRecord:
     source: str = ""  # task id, decision number, commitment id
     departments: tuple[str, ...] = ()
     refers_to: str | None = None
+    publicity_class: PublicityClass | None = None
+    effective_to: date | None = None  # last day public (a class's maximum) or listed
+    basis: int | None = None  # a list entry: position of the record that founded it, same update
 
 
 class CreditUpdate(NamedTuple):
@@ -111,20 +119,27 @@ def deduction_for(result: ApprovedResult, rules: CreditRules = DEFAULT_RULES) ->
 
 
 def apply_result(
-    score: int, grade: CreditGrade, result: ApprovedResult, rules: CreditRules = DEFAULT_RULES
+    score: int,
+    grade: CreditGrade,
+    result: ApprovedResult,
+    rules: CreditRules = DEFAULT_RULES,
+    periods: PublicityRules = DEFAULT_PUBLICITY,
 ) -> CreditUpdate:
     """Feed an approved result into the entity's credit.
 
     Returns the new score (never below 0), the new grade and the records to append: always
-    an INSPECTION_RESULT, plus an ABNORMAL_OPERATION listing when the entity could not be
-    contacted. An inspection can keep or lower a grade, never raise it: the grade may have
-    been set by other records, and climbing back is the business of credit repair.
+    an INSPECTION_RESULT with its category's publicity class and period, plus an
+    ABNORMAL_OPERATION listing founded on it when the entity could not be contacted. An
+    inspection can keep or lower a grade, never raise it: the grade may have been set by other
+    records, and climbing back is the business of credit repair.
     """
     if result.state not in (ResultState.APPROVED, ResultState.PUBLISHED):
         raise ValueError(f"only an approved result feeds credit, this one is {result.state}")
     deduction = deduction_for(result, rules)
     new_score = max(0, min(rules.max_score, score) - deduction)
     new_grade = worse(grade, grade_for_score(new_score, rules.thresholds))
+    cls = result_class(result.category)
+    period = publicity(cls, result.decided_on, periods)
     records = [
         CreditRecord(
             uscc=result.uscc,
@@ -134,6 +149,8 @@ def apply_result(
             deduction=deduction,
             source=result.task_id,
             departments=tuple(sorted(result.departments)),
+            publicity_class=cls,
+            effective_to=None if period is None else period.last_day,
         )
     ]
     if result.category == InspectionResult.NOT_CONTACTABLE:
@@ -145,9 +162,48 @@ def apply_result(
                 summary="cannot be contacted at its registered address",
                 source=result.task_id,
                 departments=tuple(sorted(result.departments)),
+                basis=0,
             )
         )
     return CreditUpdate(new_score, new_grade, tuple(records))
+
+
+def better(a: CreditGrade, b: CreditGrade) -> CreditGrade:
+    return min(a, b, key=GRADE_ORDER.index)
+
+
+def repair_record(
+    uscc: str, record_id: str, on: date, reason: str, restored: int, department: str
+) -> CreditRecord:
+    """The REPAIR record: it refers to the repaired record (which stays, withdrawn), and
+    gives back the points the withdrawn records had deducted (a negative deduction)."""
+    if not reason or not reason.strip():
+        raise ValueError("a credit repair must state its reason")
+    return CreditRecord(
+        uscc=uscc,
+        kind=CreditRecordKind.REPAIR,
+        recorded_on=on,
+        summary=reason.strip(),
+        deduction=-restored,
+        source=record_id,
+        departments=(department,),
+        refers_to=record_id,
+    )
+
+
+def rating_after_repair(
+    score: int,
+    grade: CreditGrade,
+    restored: int,
+    still_punished: bool,
+    rules: CreditRules = DEFAULT_RULES,
+) -> tuple[int, CreditGrade]:
+    """The score regains what the withdrawn records deducted; the grade follows the score up
+    (never down) unless the entity is still on a punishing list through another record."""
+    new_score = min(rules.max_score, score + max(0, restored))
+    if still_punished:
+        return new_score, grade
+    return new_score, better(grade, grade_for_score(new_score, rules.thresholds))
 
 
 def broken_commitment(

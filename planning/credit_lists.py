@@ -1,47 +1,60 @@
-"""Periods of credit publicity and list membership: penalty publicity, credit repair, and
-the move from the abnormal-operation list to the serious-violation list.
+"""Periods of credit publicity and list membership under the rules in force from 1 April 2026
+(国办发〔2025〕22号 and the national credit-repair measures), credit repair, and the move from
+the abnormal-operation list to the serious-violation list.
 
-Periods are counted as the Civil Code counts them (arts. 201–202): from the day after the
-starting date, ending on the corresponding day of the last month or year (the month's last
-day when it has no such day). So a general penalty decided on 2024-01-15 is publicized
-through 2025-01-15, may be repaired from 2024-04-16, and is gone on 2025-01-16.
-Repairs and list moves are new records; nothing here deletes or edits one.
+Publicity by class, counted from the decision date: a **warning** only is never published; a
+**minor** penalty is not published, or at most ``minor_months`` (0–3, a setting); a **general**
+one is public 3 months to 1 year, a **serious** one 1 to 3 years. Repair may be applied for once
+the minimum has passed; at the maximum the record leaves publicity by itself — a computed state,
+no job. Periods are counted as the Civil Code counts them (arts. 201–202): from the day after the
+decision, ending on the corresponding day of the last month or year (that month's last day when
+it has no such day). So a general penalty decided on 2026-04-15 is public through 2027-04-15,
+may be repaired from 2026-07-16, and is gone on 2027-04-16.
+
+The class of a department's penalty comes from its own record (``penalty_class``), that of an
+inspection result from its category (``result_class``). Repairs and list moves are new records;
+nothing here deletes or edits one.
 """
 
 from __future__ import annotations
 
 import calendar
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
+from typing import Any
 
-from domain.vocabulary import CreditRecordKind
-from planning.credit import CreditRecord
+from domain.vocabulary import CreditRecordKind, InspectionResult, PenaltyKind
+from domain.vocabulary import PublicityClass as Class
+from planning.results import Person, Refusal, is_officer, is_reviewer
 
 ABNORMAL_TO_SERIOUS_YEARS = 3
-
-
-class PenaltyDomain(StrEnum):
-    GENERAL = "GENERAL"
-    WORK_SAFETY = "WORK_SAFETY"
-    FIRE = "FIRE"
-    SPECIAL_EQUIPMENT = "SPECIAL_EQUIPMENT"
-
-
-# Serious penalties in these domains stay public at least a year, not six months.
-LONG_MINIMUM_DOMAINS = frozenset(
-    {PenaltyDomain.WORK_SAFETY, PenaltyDomain.FIRE, PenaltyDomain.SPECIAL_EQUIPMENT}
-)
+# (minimum, maximum) months of publicity of the classes always published.
+PUBLICITY_MONTHS: Mapping[Class, tuple[int, int]] = {
+    Class.GENERAL: (3, 12),
+    Class.SERIOUS: (12, 36),
+}
+# Lists whose membership is a joint punishment: an entity still on one keeps its grade after a
+# repair of another record.
+PUNISHING_LISTS = frozenset({CreditRecordKind.BLACK_LIST, CreditRecordKind.SERIOUS_VIOLATION})
+# List entries a record can found, lifted with it by a repair.
+FOUNDED_LISTS = PUNISHING_LISTS | {CreditRecordKind.ABNORMAL_OPERATION}
 
 
 @dataclass(frozen=True, slots=True)
-class PenaltyPublicity:
-    uscc: str
-    decision_no: str
-    decided_on: date
-    serious: bool
-    domain: PenaltyDomain = PenaltyDomain.GENERAL
+class PublicityRules:
+    minor_months: int = 0  # minor penalties: not published (0), or at most 3 months
+    # A fine up to this amount is a minor penalty: the ceiling of the simplified procedure for
+    # organisations (行政处罚法 art. 51: decided on the spot, up to 3,000 yuan).
+    minor_fine_max_fen: int = 300_000
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.minor_months <= 3:
+            raise ValueError("minor penalties are published at most 3 months")
+
+
+DEFAULT_PUBLICITY = PublicityRules()
 
 
 def add_months(day: date, months: int) -> date:
@@ -51,73 +64,164 @@ def add_months(day: date, months: int) -> date:
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
-def publicity_months(serious: bool, domain: PenaltyDomain) -> tuple[int, int]:
-    """(minimum, maximum) publicity period in months."""
-    if not serious:
-        return 3, 12
-    return (12 if domain in LONG_MINIMUM_DOMAINS else 6), 36
+def penalty_class(
+    kind: str | None,
+    fine_fen: int | None,
+    serious: bool | None,
+    rules: PublicityRules = DEFAULT_PUBLICITY,
+) -> Class:
+    """A department's penalty, classed from its own record: the department's serious flag
+    makes it serious; a penalty that is only a warning is a warning; a fine up to the
+    simplified-procedure ceiling and nothing else is minor; anything else (a larger fine,
+    confiscation, suspension, revocation, detention, other) is general. A source without a
+    serious flag (null) counts as not serious."""
+    if serious:
+        return Class.SERIOUS
+    if kind == PenaltyKind.WARNING:
+        return Class.WARNING
+    if kind == PenaltyKind.FINE and fine_fen is not None and fine_fen <= rules.minor_fine_max_fen:
+        return Class.MINOR
+    return Class.GENERAL
 
 
-def publicity_window(
-    decided_on: date, serious: bool, domain: PenaltyDomain = PenaltyDomain.GENERAL
-) -> tuple[date, date]:
-    """(min_end, max_end): the last day of the minimum period (repair is possible the day
-    after) and the last day the penalty is public (it drops off by itself the day after)."""
-    shortest, longest = publicity_months(serious, domain)
-    return add_months(decided_on, shortest), add_months(decided_on, longest)
+# An inspection result as a credit record: nothing found (or no activity to inspect) is no
+# dishonesty; a problem corrected as ordered is minor; a problem pending further handling, an
+# entity that cannot be contacted or that refused or obstructed the inspection is general.
+RESULT_CLASSES: Mapping[InspectionResult, Class | None] = {
+    InspectionResult.NO_PROBLEM: None,
+    InspectionResult.ACTIVITY_NOT_FOUND: None,
+    InspectionResult.PROBLEM_CORRECTED: Class.MINOR,
+    InspectionResult.PROBLEM_PENDING: Class.GENERAL,
+    InspectionResult.NOT_CONTACTABLE: Class.GENERAL,
+    InspectionResult.REFUSED: Class.GENERAL,
+}
 
 
-def _window(record: PenaltyPublicity) -> tuple[date, date]:
-    return publicity_window(record.decided_on, record.serious, record.domain)
+def result_class(category: InspectionResult) -> Class | None:
+    return RESULT_CLASSES[category]
 
 
-def can_repair(record: PenaltyPublicity, today: date) -> bool:
-    """Early withdrawal is allowed once the minimum period is over and while the penalty is
-    still public (after the maximum there is nothing left to withdraw)."""
-    min_end, max_end = _window(record)
-    return min_end < today <= max_end
+@dataclass(frozen=True, slots=True)
+class Publicity:
+    """When a record is public: from its decision through ``last_day``; repair may be applied
+    for from ``repairable_from``."""
+
+    decided_on: date
+    repairable_from: date
+    last_day: date
 
 
-def repairs_of(record: PenaltyPublicity, repairs: Iterable[CreditRecord]) -> list[CreditRecord]:
-    return [
-        r
-        for r in repairs
-        if r.kind == CreditRecordKind.REPAIR
-        and r.uscc == record.uscc
-        and r.refers_to == record.decision_no
-    ]
+def publicity(
+    cls: Class | None, decided_on: date, rules: PublicityRules = DEFAULT_PUBLICITY
+) -> Publicity | None:
+    """The publicity period of a record of class ``cls``; None when it is never published."""
+    if cls in PUBLICITY_MONTHS:
+        shortest, longest = PUBLICITY_MONTHS[cls]
+    elif cls == Class.MINOR and rules.minor_months:
+        shortest, longest = 0, rules.minor_months  # no minimum: repairable from the next day
+    else:
+        return None
+    minimum_end = add_months(decided_on, shortest)
+    return Publicity(decided_on, minimum_end + timedelta(days=1), add_months(decided_on, longest))
 
 
 def is_publicized(
-    record: PenaltyPublicity, today: date, repairs: Iterable[CreditRecord] = ()
+    cls: Class | None,
+    decided_on: date,
+    today: date,
+    withdrawn_on: date | None = None,
+    rules: PublicityRules = DEFAULT_PUBLICITY,
 ) -> bool:
-    """Public from the decision date through the maximum period, unless repaired earlier."""
-    _, max_end = _window(record)
-    if not record.decided_on <= today <= max_end:
+    """Public from the decision through the maximum period, unless a repair withdrew it."""
+    period = publicity(cls, decided_on, rules)
+    if period is None or not decided_on <= today <= period.last_day:
         return False
-    return not any(r.recorded_on <= today for r in repairs_of(record, repairs))
+    return withdrawn_on is None or today < withdrawn_on
 
 
-def repair(record: PenaltyPublicity, on: date, reason: str, department: str = "") -> CreditRecord:
-    """The REPAIR record that withdraws a penalty's publicity from ``on``; the penalty's own
-    record stays as it was."""
-    if not reason or not reason.strip():
-        raise ValueError("a credit repair must state its reason")
-    if not can_repair(record, on):
-        min_end, max_end = _window(record)
-        raise ValueError(
-            f"penalty {record.decision_no} can be repaired only from {min_end + timedelta(1)} "
-            f"through {max_end}, not on {on}"
+class RepairRefusal(StrEnum):
+    NOT_PUBLICIZED = "NOT_PUBLICIZED"  # never published, past its maximum, or withdrawn
+    REPAIR_TOO_EARLY = "REPAIR_TOO_EARLY"  # the minimum period has not passed
+
+
+def repair_refusal(
+    cls: Class | None,
+    decided_on: date,
+    withdrawn_on: date | None,
+    today: date,
+    rules: PublicityRules = DEFAULT_PUBLICITY,
+) -> RepairRefusal | None:
+    """Why a repair of this record may not be applied for today, or None when it may: once
+    the minimum period is over and while the record is still public."""
+    if not is_publicized(cls, decided_on, today, withdrawn_on, rules):
+        return RepairRefusal.NOT_PUBLICIZED
+    period = publicity(cls, decided_on, rules)
+    if period is not None and today < period.repairable_from:
+        return RepairRefusal.REPAIR_TOO_EARLY
+    return None
+
+
+def deciding_departments(source_department: str) -> frozenset[str]:
+    """The departments behind a platform record: its source, or for the hub's own records
+    ("hub:market,fire") every department of the joint result."""
+    return frozenset(d for d in source_department.removeprefix("hub:").split(",") if d)
+
+
+def application_refusal(who: Person, platform: str, source_department: str) -> Refusal | None:
+    """The entity has no account in the hub: an officer of the credit platform or of the
+    department that decided the record files its repair application on its behalf."""
+    if not is_officer(who.roles):
+        return Refusal.NOT_AN_OFFICER
+    if who.department != platform and who.department not in deciding_departments(source_department):
+        return Refusal.WRONG_DEPARTMENT
+    return None
+
+
+def repair_review_refusal(who: Person, platform: str, applicant: str) -> Refusal | None:
+    """The credit platform reviews repairs (Credit China's role): a reviewer of the platform
+    other than whoever filed the application."""
+    if not is_reviewer(who.roles):
+        return Refusal.NOT_A_REVIEWER
+    if who.department != platform:
+        return Refusal.WRONG_DEPARTMENT
+    if who.subject == applicant:
+        return Refusal.SAME_PERSON
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Withdrawal:
+    """What an approved repair of ``record_id`` takes out of publicity and sharing: the record
+    and every list entry it founded that is still in force (the joint punishments), and
+    whether the entity stays on a punishing list through other records."""
+
+    record_id: str
+    withdraw: tuple[str, ...]
+    still_punished: bool
+
+
+def withdrawal(record_id: str, records: Iterable[Mapping[str, Any]], on: date) -> Withdrawal:
+    """From the entity's platform records (unified rows: id, kind, basis_id, decided_on,
+    effective_to, withdrawn_on)."""
+
+    def in_force(r: Mapping[str, Any]) -> bool:
+        return (
+            r["withdrawn_on"] is None
+            and (r["decided_on"] is None or r["decided_on"] <= on)
+            and (r["effective_to"] is None or on <= r["effective_to"])
         )
-    return CreditRecord(
-        uscc=record.uscc,
-        kind=CreditRecordKind.REPAIR,
-        recorded_on=on,
-        summary=reason.strip(),
-        source=record.decision_no,
-        departments=(department,) if department else (),
-        refers_to=record.decision_no,
+
+    records = list(records)
+    tied = [
+        r["id"]
+        for r in records
+        if r.get("basis_id") == record_id and r["kind"] in FOUNDED_LISTS and in_force(r)
+    ]
+    withdrawn = {record_id, *tied}
+    punished = any(
+        r["kind"] in PUNISHING_LISTS and r["id"] not in withdrawn and in_force(r) for r in records
     )
+    return Withdrawal(record_id, tuple(sorted(withdrawn)), punished)
 
 
 @dataclass(frozen=True, slots=True)

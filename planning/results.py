@@ -9,9 +9,10 @@ legal bases.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from planning.checklist import MergedChecklist
 
@@ -68,6 +69,11 @@ class EntryOutcome:
     note: str = ""
 
 
+def outcomes_of(entries: Sequence[Mapping[str, Any]]) -> dict[str, EntryOutcome]:
+    """Outcomes by entry key from their stored form (key, outcome, note)."""
+    return {e["key"]: EntryOutcome(Outcome(e["outcome"]), e.get("note") or "") for e in entries}
+
+
 @dataclass(frozen=True, slots=True)
 class RoutedOutcome:
     """One department's copy of an entry's outcome, in that department's terms."""
@@ -120,15 +126,16 @@ def route_outcomes(
 # "Whoever inspects, enters" and "whoever enters never approves": a result is entered only by
 # an inspector of a department on the visit's team, and reviewed by a reviewer of the entering
 # department or of the lead department who is not the person who entered that version.
-INSPECTOR, REVIEWER = "inspector", "reviewer"  # the token roles (domain.access.Role)
+OFFICER, INSPECTOR, REVIEWER = "officer", "inspector", "reviewer"  # token roles (domain.access)
 
 
 class Refusal(StrEnum):
+    NOT_AN_OFFICER = "NOT_AN_OFFICER"  # credit repairs are filed by officers only
     NOT_AN_INSPECTOR = "NOT_AN_INSPECTOR"  # results are entered by inspectors only
     NOT_ON_TEAM = "NOT_ON_TEAM"  # the inspector's department is not on the visit's team
     NOT_A_REVIEWER = "NOT_A_REVIEWER"  # results are reviewed by reviewers only
-    WRONG_DEPARTMENT = "WRONG_DEPARTMENT"  # neither the entering nor the lead department
-    SAME_PERSON = "SAME_PERSON"  # the reviewer entered this version
+    WRONG_DEPARTMENT = "WRONG_DEPARTMENT"  # not a department this step belongs to
+    SAME_PERSON = "SAME_PERSON"  # the reviewer entered (or filed) what is reviewed
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +145,10 @@ class Person:
     subject: str
     department: str | None
     roles: frozenset[str]
+
+
+def is_officer(roles: frozenset[str]) -> bool:
+    return OFFICER in roles
 
 
 def is_inspector(roles: frozenset[str]) -> bool:

@@ -11,8 +11,10 @@ from datetime import date
 from adapters.errors import DepartmentUnavailable
 from adapters.postgres import Filter, Row
 from adapters.registry import UnknownDepartment
+from adapters.settings import publicity_rules
 from domain.uscc import InvalidUSCC, parse
-from planning.credit_lists import PenaltyDomain, publicity_window
+from domain.vocabulary import PublicityClass
+from planning.credit_lists import Publicity, is_publicized, penalty_class, publicity
 from resolvers.context import RequestContext
 from resolvers.errors import bad_input
 from resolvers.partial import gather_records
@@ -225,13 +227,41 @@ def settle(
     return rows
 
 
-_PENALTY_DOMAIN = {"fire": PenaltyDomain.FIRE, "emergency": PenaltyDomain.WORK_SAFETY}
+# -- publicity (planning/credit_lists.py, with this deployment's rules) ----------------------
+def penalty_class_of(row: Row) -> PublicityClass:
+    """A department's penalty classed from its own record: kind, fine, serious flag."""
+    return penalty_class(row["kind"], row["fine"], row["serious"], publicity_rules())
 
 
 def penalty_publicized(row: Row, today: date | None = None) -> bool:
     """Whether a penalty is in its publicity period (public), counted from its decision."""
     if row["decided_on"] is None:
         return False
-    domain = _PENALTY_DOMAIN.get(row["department"], PenaltyDomain.GENERAL)
-    _, last_day = publicity_window(row["decided_on"], bool(row["serious"]), domain)
-    return (today or date.today()) <= last_day
+    return is_publicized(
+        penalty_class_of(row), row["decided_on"], today or date.today(), None, publicity_rules()
+    )
+
+
+def record_publicity(row: Row) -> Publicity | None:
+    """The publicity period of a credit record with a class; None when it has none or is
+    never published."""
+    cls, decided = row.get("publicity_class"), row["decided_on"]
+    if cls is None or decided is None:
+        return None
+    return publicity(PublicityClass(cls), decided, publicity_rules())
+
+
+def record_publicized(row: Row, today: date | None = None) -> bool:
+    """A classed record: within its class's period and not withdrawn by a repair. Any other
+    record: from its decision through its end (`effective_to`), not withdrawn."""
+    day = today or date.today()
+    decided, withdrawn = row["decided_on"], row["withdrawn_on"]
+    if row.get("publicity_class") is not None:
+        return decided is not None and is_publicized(
+            PublicityClass(row["publicity_class"]), decided, day, withdrawn, publicity_rules()
+        )
+    return (
+        (decided is None or decided <= day)
+        and (row["effective_to"] is None or day <= row["effective_to"])
+        and (withdrawn is None or day < withdrawn)
+    )

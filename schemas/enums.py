@@ -13,6 +13,12 @@ EntityStatus = strawberry.enum(v.EntityStatus, description="Registration status 
 PermitStatus = strawberry.enum(v.PermitStatus, description="Status of an administrative permit.")
 PenaltyKind = strawberry.enum(v.PenaltyKind, description="Kind of administrative penalty.")
 CreditRecordKind = strawberry.enum(v.CreditRecordKind, description="Kind of credit record.")
+PublicityClass = strawberry.enum(
+    v.PublicityClass,
+    description="How long a dishonesty record is public, from its decision (rules from 1 April "
+    "2026): WARNING never; MINOR not, or up to 3 months (HUB_MINOR_PUBLICITY_MONTHS); GENERAL "
+    "3 months to 1 year; SERIOUS 1 to 3 years.",
+)
 CreditGrade = strawberry.enum(
     v.CreditGrade,
     description="Credit grade: A good (green), B warning (yellow), C dishonest (red), "

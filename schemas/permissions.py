@@ -14,7 +14,7 @@ import strawberry
 from strawberry.permission import BasePermission
 
 from domain.access import PUBLIC, ClientKind, Principal, Scope
-from planning.results import Refusal, is_inspector, is_reviewer
+from planning.results import Refusal, is_inspector, is_officer, is_reviewer
 
 Check = Callable[[Principal, Any], bool]  # (who asks, the object the field belongs to)
 
@@ -74,9 +74,18 @@ Inspector = rule(
 )
 Reviewer = rule(
     "Reviewer",
-    "results are reviewed by reviewers (role reviewer) of the entering or the lead department",
+    "reviews are made by reviewers (role reviewer): of results, of the entering or the lead "
+    "department; of credit repairs, of the credit platform",
     lambda who, _: who.is_department_staff and is_reviewer(who.roles),
     reason=Refusal.NOT_A_REVIEWER.value,
+)
+# Credit repairs are filed on the entity's behalf by officers (credit platform, deciding dept).
+Officer = rule(
+    "Officer",
+    "credit repairs are filed by officers (role officer) of the credit platform or of the "
+    "department that decided the record",
+    lambda who, _: who.is_department_staff and is_officer(who.roles),
+    reason=Refusal.NOT_AN_OFFICER.value,
 )
 # Inspectors' personal data: their own department's officers and planners only.
 OwnDepartmentOrPlanner = rule(

@@ -9,7 +9,12 @@ import strawberry
 
 from adapters.postgres import Row
 from domain.vocabulary import LIST_KINDS
-from resolvers.entities import penalty_publicized
+from resolvers.entities import (
+    penalty_class_of,
+    penalty_publicized,
+    record_publicity,
+    record_publicized,
+)
 from schemas.departments import Department
 from schemas.enums import (
     CreditGrade,
@@ -17,6 +22,7 @@ from schemas.enums import (
     InspectionResult,
     PenaltyKind,
     PermitStatus,
+    PublicityClass,
 )
 from schemas.permissions import PublishedOrStaff
 from schemas.scalars import Money
@@ -63,8 +69,13 @@ class Penalty:
     kind: PenaltyKind | None
     decided_on: date | None
     serious: bool | None = strawberry.field(description="A serious case (longer publicity).")
+    publicity_class: PublicityClass = strawberry.field(
+        description="From the department's own record: serious flag → SERIOUS; a warning only "
+        "→ WARNING; a fine up to 3,000 yuan and nothing else → MINOR; anything else → GENERAL."
+    )
     publicized: bool = strawberry.field(
-        description="In its publicity period (1 year general, 3 years serious, from decision)."
+        description="In its publicity period, counted from the decision by its class (never for "
+        "a warning; a minor one not, or up to 3 months; general 1 year; serious 3 years)."
     )
     department_code: strawberry.Private[str]
     number: strawberry.Private[str]
@@ -100,6 +111,7 @@ class Penalty:
             decided_on=r["decided_on"],
             facts=r["violation"],
             serious=r["serious"],
+            publicity_class=penalty_class_of(r),
             publicized=penalty_publicized(r),
             department_code=r["department"],
         )
@@ -133,7 +145,8 @@ class CreditRecord:
     title: str
     decided_on: date | None
     effective_to: date | None = strawberry.field(
-        description="End of publicity or list membership; null while open-ended."
+        description="End of list membership or of publicity as the platform stored it; null "
+        "while open-ended or never published (`publicized` says what holds today)."
     )
     withdrawn_on: date | None = strawberry.field(
         description="Set when a credit repair withdrew it early; the record itself stays."
@@ -141,6 +154,24 @@ class CreditRecord:
     deduction: int | None = strawberry.field(description="Points deducted from the score.")
     repairs_id: str | None = strawberry.field(
         description="For a repair record: the id of the record it repairs."
+    )
+    basis_id: str | None = strawberry.field(
+        description="For a list entry: the record that founded it (a repair of that record "
+        "lifts the entry too)."
+    )
+    publicity_class: PublicityClass | None = strawberry.field(
+        description="Penalties, results, broken commitments: how long the record is public."
+    )
+    publicized: bool = strawberry.field(
+        description="Public (shared) today: within its class's period from the decision, or "
+        "through `effectiveTo`, and not withdrawn by a repair. A record past its maximum "
+        "period drops off by itself."
+    )
+    public_until: date | None = strawberry.field(
+        description="A classed record: the last day of its maximum publicity period."
+    )
+    repairable_from: date | None = strawberry.field(
+        description="A classed record: the first day a repair may be applied for."
     )
     department_code: strawberry.Private[str]
     source_code: strawberry.Private[str | None]
@@ -153,15 +184,9 @@ class CreditRecord:
     def source_department(self) -> str | None:
         return self.source_code
 
-    def active_on(self, day: date) -> bool:
-        return (
-            (self.decided_on is None or self.decided_on <= day)
-            and (self.effective_to is None or self.effective_to >= day)
-            and (self.withdrawn_on is None or self.withdrawn_on > day)
-        )
-
     @classmethod
     def from_row(cls, r: Row) -> CreditRecord:
+        period = record_publicity(r)
         return cls(
             id=r["id"],
             kind=r["kind"],
@@ -171,6 +196,11 @@ class CreditRecord:
             withdrawn_on=r["withdrawn_on"],
             deduction=r["deduction"],
             repairs_id=r["repairs_id"],
+            basis_id=r.get("basis_id"),
+            publicity_class=r.get("publicity_class"),
+            publicized=record_publicized(r),
+            public_until=period.last_day if period else None,
+            repairable_from=period.repairable_from if period else None,
             department_code=r["department"],
             source_code=r["source_department"],
         )
@@ -190,13 +220,15 @@ class Credit:
     rated_on: date | None
     records: strawberry.Private[list[CreditRecord]]
 
-    @strawberry.field(description="Lists the entity is on today (red, black, abnormal, serious).")
+    @strawberry.field(
+        description="Lists the entity is on today (red, black, abnormal, serious); an entry "
+        "a credit repair lifted is not."
+    )
     def lists(self) -> list[ListEntry]:
-        today = date.today()
         return [
             ListEntry(kind=r.kind, since=r.decided_on, until=r.effective_to)
             for r in self.records
-            if r.kind in LIST_KINDS and r.active_on(today)
+            if r.kind in LIST_KINDS and r.publicized
         ]
 
     @classmethod

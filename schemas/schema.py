@@ -14,7 +14,9 @@ from strawberry.tools import merge_types
 
 from schemas.access_api import AccessQuery
 from schemas.calendar_api import CalendarQuery
-from schemas.planning_api import Mutation, PlanningQuery
+from schemas.credit_api import CreditMutation, CreditQuery
+from schemas.planning_api import Mutation as PlanningMutation
+from schemas.planning_api import PlanningQuery
 from schemas.query import ReadQuery
 from schemas.scalars import SCALARS
 
@@ -32,7 +34,8 @@ class PartialResults(SchemaExtension):
             result.errors = [*(result.errors or []), *errors]
 
 
-Query = merge_types("Query", (ReadQuery, PlanningQuery, AccessQuery, CalendarQuery))
+Query = merge_types("Query", (ReadQuery, PlanningQuery, AccessQuery, CalendarQuery, CreditQuery))
+Mutation = merge_types("Mutation", (PlanningMutation, CreditMutation))
 
 
 @functools.lru_cache(maxsize=512)

@@ -16,6 +16,7 @@ from domain.vocabulary import CreditGrade, EntityKind
 from planning.checklist import ChecklistItem
 from planning.entity_draw import Candidate, CapPolicy, SamplingPlan
 from planning.inspector_pool import Inspector
+from planning.results import Person, Refusal
 from resolvers.context import RequestContext
 from resolvers.errors import ApiError, bad_input
 from store import idempotency
@@ -40,6 +41,31 @@ def parse_id(value: str, what: str) -> uuid.UUID:
 
 def not_found(what: str, ident: Any) -> ApiError:
     return ApiError(f"no {what} {ident}", NOT_FOUND)
+
+
+MAX_PAGE = 100
+
+
+def check_page(first: int, offset: int = 0) -> None:
+    """A page of at most MAX_PAGE rows from a non-negative offset, refused before any SQL."""
+    if not 0 <= first <= MAX_PAGE or offset < 0:
+        raise bad_input(
+            f"first must be between 0 and {MAX_PAGE}, offset >= 0",
+            "PAGE_SIZE_EXCEEDED",
+            max=MAX_PAGE,
+        )
+
+
+def person(ctx: RequestContext) -> Person:
+    """Who acts, as the rules of four eyes see them."""
+    who = ctx.principal
+    return Person(who.subject, who.department, who.roles)
+
+
+def refuse(refusal: Refusal | None, message: str) -> None:
+    """FORBIDDEN, with the rule that refused as its reason, when there is one."""
+    if refusal is not None:
+        raise ApiError(message, "FORBIDDEN", reason=refusal.value)
 
 
 async def run_command(

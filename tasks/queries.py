@@ -23,9 +23,7 @@ from resolvers.errors import ApiError, bad_input
 from store import audit
 from store import tasks as store
 from tasks import draw_inputs
-from tasks.common import not_found, parse_id, reading
-
-MAX_PAGE = 100
+from tasks.common import MAX_PAGE, check_page, not_found, parse_id, reading
 
 
 class StoreLoaders:
@@ -108,12 +106,7 @@ async def tasks(
 async def task_visits(
     ctx: RequestContext, task_id: uuid.UUID, states: Sequence[str] | None, first: int, offset: int
 ) -> list[asyncpg.Record]:
-    if not 0 <= first <= MAX_PAGE or offset < 0:
-        raise bad_input(
-            f"first must be between 0 and {MAX_PAGE}, offset >= 0",
-            "PAGE_SIZE_EXCEEDED",
-            max=MAX_PAGE,
-        )
+    check_page(first, offset)
     async with reading(ctx) as pool:
         return await store.visits_of(pool, task_id, states, first, offset)
 

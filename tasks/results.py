@@ -7,7 +7,6 @@ credit platform (through the transactional outbox, so a platform outage loses no
 
 from __future__ import annotations
 
-import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,21 +16,16 @@ from typing import Any
 import asyncpg
 import orjson
 
-from adapters.credit_writer import NewCreditRecord, apply_credit
-from adapters.errors import DepartmentUnavailable
-from domain.vocabulary import CreditGrade, InspectionResult
-from planning.credit import ApprovedResult, apply_result
+from domain.vocabulary import InspectionResult
 from planning.deadlines import is_late, publication_deadline
 from planning.forms import form_from_data
 from planning.publication import InspectionRecord, public_record
 from planning.results import (
-    EntryOutcome,
     InvalidTransition,
     Outcome,
-    Person,
-    Refusal,
     ResultState,
     entry_refusal,
+    outcomes_of,
     review_refusal,
     route_outcomes,
     transition,
@@ -45,10 +39,11 @@ from tasks.common import (
     lock_task,
     lock_visit,
     parse_id,
+    person,
+    refuse,
     run_command,
 )
-
-log = logging.getLogger(__name__)
+from tasks.credit_feedback import deliver_credit
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,24 +61,9 @@ def advance(state: str, target: ResultState) -> None:
         raise ApiError(str(e), INVALID_STATE, state=state) from None
 
 
-def refuse(refusal: Refusal | None, message: str) -> None:
-    """FORBIDDEN, with the four-eyes rule that refused, when there is one."""
-    if refusal is not None:
-        raise ApiError(message, "FORBIDDEN", reason=refusal.value)
-
-
-def person(ctx: RequestContext) -> Person:
-    who = ctx.principal
-    return Person(who.subject, who.department, who.roles)
-
-
 def drawn_on(task: Any) -> date:
     """The day of the draw, in the hub's time zone (the one `date.today()` uses)."""
     return task["drawn_at"].astimezone().date()
-
-
-def outcomes_of(entries: Sequence[dict[str, Any]]) -> dict[str, EntryOutcome]:
-    return {e["key"]: EntryOutcome(Outcome(e["outcome"]), e.get("note") or "") for e in entries}
 
 
 async def record_result(
@@ -326,75 +306,6 @@ async def publish_results(
     await run_command(ctx, "publishTaskResults", key, payload, work)
     await deliver_credit(ctx)
     return task_id
-
-
-async def deliver_credit(ctx: RequestContext) -> int:
-    """Push pending credit feedback to the credit platform; what fails stays pending for the
-    next delivery. Returns how many results were delivered."""
-    platforms = ctx.registry.holding("credit_rating")
-    if not platforms:
-        return 0
-    platform = platforms[0]
-    delivered = 0
-    async with ctx.store.transaction() as conn:
-        pending = await store.pending_credit(conn)
-        done = []
-        for row in pending:
-            payload = orjson.loads(row["payload"])
-            try:
-                await apply_credit(
-                    platform,
-                    payload["uscc"],
-                    _record_id(row["id"], 0),
-                    _updater(row["id"], payload),
-                )
-            except DepartmentUnavailable as e:
-                log.warning("credit feedback pending", extra={"reason": e.reason}, exc_info=e)
-                break
-            done.append(row["id"])
-            delivered += 1
-        if done:
-            await store.mark_delivered(conn, done)
-    return delivered
-
-
-def _record_id(outbox_id: uuid.UUID, n: int) -> int:
-    """A stable positive bigint per (result, n-th record), so redelivery inserts nothing."""
-    return (int.from_bytes(outbox_id.bytes[:8], "big") & (2**60 - 1)) * 4 + n
-
-
-def _updater(outbox_id: uuid.UUID, payload: dict[str, Any]) -> Any:
-    result = ApprovedResult(
-        uscc=payload["uscc"],
-        task_id=payload["taskId"],
-        departments=tuple(payload["departments"]),
-        concluded_on=date.fromisoformat(payload["concludedOn"]),
-        decided_on=date.fromisoformat(payload["decidedOn"]),
-        category=InspectionResult(payload["category"]),
-        outcomes=outcomes_of(payload["entries"]),
-    )
-
-    def update(score: int | None, grade: str | None) -> tuple[int, str, list[NewCreditRecord]]:
-        new = apply_result(
-            score if score is not None else 100,
-            CreditGrade(grade) if grade else CreditGrade.A,
-            result,
-        )
-        records = [
-            NewCreditRecord(
-                id=_record_id(outbox_id, n),
-                uscc=r.uscc,
-                kind=r.kind.value,
-                title=r.summary,
-                source_department="hub:" + ",".join(r.departments),
-                decided_on=r.recorded_on,
-                deduction=r.deduction,
-            )
-            for n, r in enumerate(new.records)
-        ]
-        return new.score, new.grade.value, records
-
-    return update
 
 
 def department_view(

@@ -70,6 +70,14 @@ FIELDS: dict[str, tuple[str, tuple[str, ...]]] = {
         '{ addWorkingDays(from: "2026-09-29", days: 20) { date provisional } }',
         ("addWorkingDays",),
     ),
+    "creditRepairs": ("{ creditRepairs(first: 5) { id reviewDue { date } } }", ("creditRepairs",)),
+    # Credit repair: filed by officers of the platform or of the deciding department, reviewed
+    # by the platform's reviewers; who may is tested with real records in
+    # tests/test_credit_repair.py.
+    "reviewCreditRepair": (
+        "mutation($v: ID!) { reviewCreditRepair(id: $v, approve: true) { id } }",
+        ("reviewCreditRepair",),
+    ),
 }
 
 OK, FORBIDDEN, UNAUTH = "ok", "FORBIDDEN", "UNAUTHENTICATED"
@@ -93,6 +101,8 @@ TABLE: dict[str, tuple[str, str, str, str]] = {
     "recordVisitResult": (UNAUTH, FORBIDDEN, FORBIDDEN, FORBIDDEN),
     "reviewVisitResult": (UNAUTH, FORBIDDEN, FORBIDDEN, FORBIDDEN),
     "addWorkingDays": (OK, OK, OK, OK),
+    "creditRepairs": (UNAUTH, FORBIDDEN, OK, OK),
+    "reviewCreditRepair": (UNAUTH, FORBIDDEN, FORBIDDEN, FORBIDDEN),
 }
 PARTNER_SCOPES = ["entities:read", "permits:read", "credit:read"]  # no penalties:read
 

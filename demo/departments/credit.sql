@@ -10,7 +10,9 @@ CREATE TABLE credit_record (
     effective_to  date,                     -- end of publicity / list membership; NULL = open
     withdrawn_on  date,                     -- set by a credit repair (the record stays)
     deduction     integer NOT NULL DEFAULT 0,
-    ref_record_id bigint                    -- a repair points at the record it repairs
+    ref_record_id bigint,                   -- a repair points at the record it repairs
+    severity      varchar(2),               -- 失信程度: JG warning, QW minor, YB general, YZ serious
+    basis_record_id bigint                  -- a list entry points at the record that founded it
 );
 CREATE INDEX credit_record_uscc ON credit_record (uscc);
 CREATE TABLE credit_rating (

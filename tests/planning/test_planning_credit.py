@@ -1,10 +1,11 @@
-"""Credit feedback, penalty publicity, repairs and list moves."""
+"""Credit feedback, publicity by class (rules from 1 April 2026), repairs and list moves."""
 
 from datetime import date
 
 import pytest
 
 from domain.vocabulary import CreditGrade, CreditRecordKind, InspectionResult
+from domain.vocabulary import PublicityClass as Class
 from planning.credit import (
     ApprovedResult,
     CreditRules,
@@ -12,18 +13,25 @@ from planning.credit import (
     apply_result,
     broken_commitment,
     grade_for_score,
+    rating_after_repair,
+    repair_record,
 )
 from planning.credit_lists import (
     ListEntry,
-    PenaltyDomain,
-    PenaltyPublicity,
-    can_repair,
+    Publicity,
+    PublicityRules,
+    RepairRefusal,
+    Withdrawal,
+    application_refusal,
     is_publicized,
     list_transitions,
-    publicity_window,
-    repair,
+    penalty_class,
+    publicity,
+    repair_refusal,
+    repair_review_refusal,
+    withdrawal,
 )
-from planning.results import EntryOutcome, Outcome, ResultState
+from planning.results import EntryOutcome, Outcome, Person, Refusal, ResultState
 
 A, B, C, D = CreditGrade.A, CreditGrade.B, CreditGrade.C, CreditGrade.D
 ABNORMAL, SERIOUS = CreditRecordKind.ABNORMAL_OPERATION, CreditRecordKind.SERIOUS_VIOLATION
@@ -116,56 +124,189 @@ def test_broken_commitment_becomes_credit_record():
     assert record.kind is CreditRecordKind.BROKEN_COMMITMENT and record.source == "CMT-88"
 
 
-def penalty(serious=False, domain=PenaltyDomain.GENERAL):
-    return PenaltyPublicity(
-        "91370202MA3C4LXX4R", "青市监罚〔2024〕15号", date(2024, 1, 15), serious, domain
-    )
-
-
-def test_general_penalty_public_3_months_to_1_year():
-    assert publicity_window(date(2024, 1, 15), False) == (date(2024, 4, 15), date(2025, 1, 15))
-
-
-def test_serious_penalty_public_6_months_to_3_years():
-    assert publicity_window(date(2024, 1, 15), True) == (date(2024, 7, 15), date(2027, 1, 15))
+# -- publicity by class (rules in force from 1 April 2026) ------------------------------------
+DECIDED = date(2026, 4, 15)
 
 
 @pytest.mark.parametrize(
-    "domain", [PenaltyDomain.WORK_SAFETY, PenaltyDomain.FIRE, PenaltyDomain.SPECIAL_EQUIPMENT]
+    ("kind", "fine", "serious", "cls"),
+    [
+        ("WARNING", None, False, Class.WARNING),
+        ("FINE", 300_000, False, Class.MINOR),  # 3,000 yuan: the simplified procedure
+        ("FINE", 300_001, None, Class.GENERAL),
+        ("FINE", None, False, Class.GENERAL),  # no amount: not shown to be minor
+        ("CONFISCATION", 0, False, Class.GENERAL),
+        ("SUSPENSION", None, False, Class.GENERAL),
+        ("LICENCE_REVOCATION", None, True, Class.SERIOUS),
+        ("WARNING", None, True, Class.SERIOUS),  # the department's serious flag decides
+        (None, None, None, Class.GENERAL),
+    ],
 )
-def test_serious_safety_fire_special_equipment_minimum_1_year(domain):
-    assert publicity_window(date(2024, 1, 15), True, domain)[0] == date(2025, 1, 15)
+def test_penalty_class_from_the_department_record(kind, fine, serious, cls):
+    assert penalty_class(kind, fine, serious) is cls
+
+
+def test_a_warning_only_penalty_is_never_published():
+    assert publicity(Class.WARNING, DECIDED) is None
+    assert not is_publicized(Class.WARNING, DECIDED, DECIDED)
+    assert repair_refusal(Class.WARNING, DECIDED, None, DECIDED) == RepairRefusal.NOT_PUBLICIZED
+
+
+def test_a_minor_penalty_is_not_published_by_default():
+    assert publicity(Class.MINOR, DECIDED) is None
+    assert not is_publicized(Class.MINOR, DECIDED, DECIDED)
+
+
+def test_a_minor_penalty_is_published_at_most_3_months_by_setting():
+    three = PublicityRules(minor_months=3)
+    period = publicity(Class.MINOR, DECIDED, three)
+    assert period == Publicity(DECIDED, date(2026, 4, 16), date(2026, 7, 15))
+    assert is_publicized(Class.MINOR, DECIDED, date(2026, 7, 15), rules=three)
+    assert not is_publicized(Class.MINOR, DECIDED, date(2026, 7, 16), rules=three)
+    with pytest.raises(ValueError):
+        PublicityRules(minor_months=4)
+
+
+def test_general_penalty_public_3_months_to_1_year_from_the_decision():
+    assert publicity(Class.GENERAL, DECIDED) == Publicity(
+        DECIDED, date(2026, 7, 16), date(2027, 4, 15)
+    )
+
+
+def test_serious_penalty_public_1_to_3_years_from_the_decision():
+    assert publicity(Class.SERIOUS, DECIDED) == Publicity(
+        DECIDED, date(2027, 4, 16), date(2029, 4, 15)
+    )
 
 
 def test_month_end_decisions_clamp_to_month_end():
-    assert publicity_window(date(2023, 11, 30), False)[0] == date(2024, 2, 29)
+    assert publicity(Class.GENERAL, date(2025, 11, 30)).repairable_from == date(2026, 3, 1)
 
 
-def test_repair_only_after_minimum_period():
-    p = penalty()
-    assert not can_repair(p, date(2024, 4, 15))  # last day of the minimum period
-    assert can_repair(p, date(2024, 4, 16))
-    with pytest.raises(ValueError, match="only from 2024-04-16"):
-        repair(p, date(2024, 4, 15), "fine paid, rectified")
+def test_repair_may_be_applied_for_once_the_minimum_has_passed():
+    assert repair_refusal(Class.GENERAL, DECIDED, None, date(2026, 7, 15)) == (
+        RepairRefusal.REPAIR_TOO_EARLY
+    )
+    assert repair_refusal(Class.GENERAL, DECIDED, None, date(2026, 7, 16)) is None
+    assert repair_refusal(Class.SERIOUS, DECIDED, None, date(2027, 4, 15)) == (
+        RepairRefusal.REPAIR_TOO_EARLY
+    )
+    assert repair_refusal(Class.SERIOUS, DECIDED, None, date(2027, 4, 16)) is None
+
+
+def test_at_the_maximum_a_record_drops_off_by_itself():
+    assert is_publicized(Class.SERIOUS, DECIDED, date(2029, 4, 15))
+    assert not is_publicized(Class.SERIOUS, DECIDED, date(2029, 4, 16))
+    assert not is_publicized(Class.SERIOUS, DECIDED, date(2026, 4, 14))  # not before the decision
+    late = repair_refusal(Class.SERIOUS, DECIDED, None, date(2029, 4, 16))
+    assert late == RepairRefusal.NOT_PUBLICIZED  # nothing left to withdraw
+
+
+def test_a_withdrawn_record_is_not_public_from_its_withdrawal():
+    withdrawn = date(2026, 8, 1)
+    assert is_publicized(Class.GENERAL, DECIDED, date(2026, 7, 31), withdrawn)
+    assert not is_publicized(Class.GENERAL, DECIDED, withdrawn, withdrawn)
+    again = repair_refusal(Class.GENERAL, DECIDED, withdrawn, date(2026, 8, 2))
+    assert again == RepairRefusal.NOT_PUBLICIZED
+
+
+@pytest.mark.parametrize(
+    ("category", "cls"),
+    [
+        (InspectionResult.NO_PROBLEM, None),
+        (InspectionResult.ACTIVITY_NOT_FOUND, None),
+        (InspectionResult.PROBLEM_CORRECTED, Class.MINOR),
+        (InspectionResult.PROBLEM_PENDING, Class.GENERAL),
+        (InspectionResult.NOT_CONTACTABLE, Class.GENERAL),
+        (InspectionResult.REFUSED, Class.GENERAL),
+    ],
+)
+def test_results_feed_credit_with_the_same_classes(category, cls):
+    (record, *_) = apply_result(90, A, result(category)).records
+    assert record.publicity_class == cls
+    period = publicity(cls, record.recorded_on)
+    assert record.effective_to == (period.last_day if period else None)
+
+
+def test_an_abnormal_listing_is_founded_on_the_result_record():
+    _, _, (first, listing) = apply_result(90, A, result(InspectionResult.NOT_CONTACTABLE))
+    assert listing.kind is ABNORMAL and listing.basis == 0 and first.basis is None
+
+
+# -- credit repair ----------------------------------------------------------------------------
+def row(ident, kind, basis=None, decided=DECIDED, to=None, withdrawn=None):
+    return {
+        "id": ident,
+        "kind": kind,
+        "basis_id": basis,
+        "decided_on": decided,
+        "effective_to": to,
+        "withdrawn_on": withdrawn,
+    }
+
+
+def test_a_repair_lifts_the_list_entries_the_record_founded():
+    records = [
+        row("10", CreditRecordKind.PENALTY_PUBLICITY),
+        row("11", SERIOUS, basis="10", to=date(2029, 5, 1)),
+        row("12", CreditRecordKind.BLACK_LIST, basis="10"),
+        row("13", CreditRecordKind.BLACK_LIST, basis="10", withdrawn=date(2026, 6, 1)),
+        row("14", CreditRecordKind.RED_LIST, basis="10"),  # not a punishment
+        row("15", ABNORMAL),
+    ]
+    lifted = withdrawal("10", records, date(2027, 5, 1))
+    assert lifted == Withdrawal("10", ("10", "11", "12"), still_punished=False)
+
+
+def test_an_entity_on_another_punishing_list_stays_punished():
+    records = [
+        row("10", CreditRecordKind.PENALTY_PUBLICITY),
+        row("20", CreditRecordKind.BLACK_LIST, basis="19"),
+        row("21", SERIOUS, to=date(2026, 12, 31)),  # over before the repair: not punishing
+    ]
+    assert withdrawal("10", records, date(2027, 5, 1)).still_punished
+    assert not withdrawal("10", records[::2], date(2027, 5, 1)).still_punished
+
+
+def test_the_repair_is_a_record_giving_back_the_points():
+    record = repair_record("E1", "10", date(2027, 5, 1), " rectified ", 70, "credit")
+    assert record.kind is CreditRecordKind.REPAIR and record.refers_to == "10"
+    assert (record.deduction, record.summary) == (-70, "rectified")
     with pytest.raises(ValueError, match="reason"):
-        repair(p, date(2024, 4, 16), " ")
+        repair_record("E1", "10", date(2027, 5, 1), " ", 0, "credit")
 
 
-def test_repair_is_a_record_not_a_deletion():
-    p = penalty()
-    record = repair(p, date(2024, 5, 1), "fine paid, rectified", "market_regulation")
-    assert record.kind is CreditRecordKind.REPAIR and record.refers_to == p.decision_no
-    assert is_publicized(p, date(2024, 4, 30), [record])
-    assert not is_publicized(p, date(2024, 5, 1), [record])
-    assert is_publicized(p, date(2024, 5, 1))  # the penalty itself is unchanged
+def test_the_grade_follows_the_score_up_unless_still_punished():
+    assert rating_after_repair(40, D, 50, still_punished=False) == (90, A)
+    assert rating_after_repair(40, D, 50, still_punished=True) == (90, D)
+    assert rating_after_repair(95, C, 10, still_punished=False) == (100, A)  # capped
+    assert rating_after_repair(50, B, 5, still_punished=False) == (55, B)  # never down
 
 
-def test_publicity_drops_off_at_maximum_by_itself():
-    p = penalty(serious=True)
-    assert is_publicized(p, date(2027, 1, 15))
-    assert not is_publicized(p, date(2027, 1, 16))
-    assert not can_repair(p, date(2027, 1, 16))  # nothing left to withdraw
-    assert not is_publicized(p, date(2024, 1, 14))  # not before the decision
+def test_who_files_and_who_reviews_a_repair():
+    def who(dept, *roles, sub="s1"):
+        return Person(sub, dept, frozenset(roles))
+
+    hub_record = "hub:culture,market"
+    assert application_refusal(who("credit", "officer"), "credit", "fire") is None
+    assert application_refusal(who("fire", "officer"), "credit", "fire") is None
+    assert application_refusal(who("culture", "officer"), "credit", hub_record) is None
+    assert application_refusal(who("ecology", "officer"), "credit", hub_record) == (
+        Refusal.WRONG_DEPARTMENT
+    )
+    assert application_refusal(who("credit", "reviewer"), "credit", "fire") == (
+        Refusal.NOT_AN_OFFICER
+    )
+    assert repair_review_refusal(who("credit", "reviewer", sub="s2"), "credit", "s1") is None
+    assert repair_review_refusal(who("credit", "officer", "reviewer"), "credit", "s1") == (
+        Refusal.SAME_PERSON
+    )
+    assert repair_review_refusal(who("fire", "reviewer", sub="s2"), "credit", "s1") == (
+        Refusal.WRONG_DEPARTMENT
+    )
+    assert repair_review_refusal(who("credit", "officer", sub="s2"), "credit", "s1") == (
+        Refusal.NOT_A_REVIEWER
+    )
 
 
 def test_abnormal_over_3_years_moves_to_serious_violation():
