@@ -195,13 +195,14 @@ def rating_after_repair(
     score: int,
     grade: CreditGrade,
     restored: int,
-    still_punished: bool,
+    still_listed: bool,
     rules: CreditRules = DEFAULT_RULES,
 ) -> tuple[int, CreditGrade]:
     """The score regains what the withdrawn records deducted; the grade follows the score up
-    (never down) unless the entity is still on a punishing list through another record."""
+    (never down) unless the entity is still on the abnormal-operation, serious-violation or black
+    list through another record."""
     new_score = min(rules.max_score, score + max(0, restored))
-    if still_punished:
+    if still_listed:
         return new_score, grade
     return new_score, better(grade, grade_for_score(new_score, rules.thresholds))
 

@@ -35,11 +35,16 @@ PUBLICITY_MONTHS: Mapping[Class, tuple[int, int]] = {
     Class.GENERAL: (3, 12),
     Class.SERIOUS: (12, 36),
 }
-# Lists whose membership is a joint punishment: an entity still on one keeps its grade after a
-# repair of another record.
-PUNISHING_LISTS = frozenset({CreditRecordKind.BLACK_LIST, CreditRecordKind.SERIOUS_VIOLATION})
-# List entries a record can found, lifted with it by a repair.
-FOUNDED_LISTS = PUNISHING_LISTS | {CreditRecordKind.ABNORMAL_OPERATION}
+# List entries a record can found, lifted with it by a repair (the black and serious-violation
+# lists are joint punishments; the abnormal-operation list raises supervision). An entity still
+# on one of them through another record keeps its grade after a repair.
+FOUNDED_LISTS = frozenset(
+    {
+        CreditRecordKind.BLACK_LIST,
+        CreditRecordKind.SERIOUS_VIOLATION,
+        CreditRecordKind.ABNORMAL_OPERATION,
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,11 +198,11 @@ def repair_review_refusal(who: Person, platform: str, applicant: str) -> Refusal
 class Withdrawal:
     """What an approved repair of ``record_id`` takes out of publicity and sharing: the record
     and every list entry it founded that is still in force (the joint punishments), and
-    whether the entity stays on a punishing list through other records."""
+    whether the entity stays on one of those lists through other records."""
 
     record_id: str
     withdraw: tuple[str, ...]
-    still_punished: bool
+    still_listed: bool
 
 
 def withdrawal(record_id: str, records: Iterable[Mapping[str, Any]], on: date) -> Withdrawal:
@@ -218,10 +223,10 @@ def withdrawal(record_id: str, records: Iterable[Mapping[str, Any]], on: date) -
         if r.get("basis_id") == record_id and r["kind"] in FOUNDED_LISTS and in_force(r)
     ]
     withdrawn = {record_id, *tied}
-    punished = any(
-        r["kind"] in PUNISHING_LISTS and r["id"] not in withdrawn and in_force(r) for r in records
+    listed = any(
+        r["kind"] in FOUNDED_LISTS and r["id"] not in withdrawn and in_force(r) for r in records
     )
-    return Withdrawal(record_id, tuple(sorted(withdrawn)), punished)
+    return Withdrawal(record_id, tuple(sorted(withdrawn)), listed)
 
 
 @dataclass(frozen=True, slots=True)

@@ -136,7 +136,7 @@ def _repair_updater(outbox_id: uuid.UUID, payload: dict[str, Any]) -> Update:
             score if score is not None else 100,
             CreditGrade(grade) if grade else CreditGrade.A,
             restored,
-            payload["stillPunished"],
+            payload["stillListed"],
         )
         return new_score, new_grade.value, [_new(outbox_id, 0, repair, payload["department"])]
 

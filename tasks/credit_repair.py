@@ -203,7 +203,7 @@ async def review(
                 "decidedOn": today.isoformat(),
                 "department": platform.code,
                 "withdraw": list(lifted.withdraw),
-                "stillPunished": lifted.still_punished,
+                "stillListed": lifted.still_listed,
             }
             await conn.execute(
                 "INSERT INTO credit_outbox (id, uscc, payload) VALUES ($1, $2, $3)",

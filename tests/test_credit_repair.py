@@ -57,13 +57,15 @@ _used: set[str] = set()
 
 
 async def plant(dept_dsn: Any) -> Planted:
-    """Records of an entity of the seeded register that no other test touches, written at the
-    credit platform as its departments report them; the entity is rated D at 40 points."""
+    """Records of an entity of the seeded register that no other test touches and that is on no
+    list, written at the credit platform as its departments report them; the entity is rated D
+    at 40 points."""
     conn = await asyncpg.connect(dept_dsn("credit"))
     try:
         uscc = await conn.fetchval(
-            "SELECT uscc FROM credit_rating WHERE uscc <> ALL($1::text[]) ORDER BY uscc DESC"
-            " LIMIT 1",
+            "SELECT uscc FROM credit_rating r WHERE uscc <> ALL($1::text[]) AND NOT EXISTS"
+            " (SELECT 1 FROM credit_record c WHERE c.uscc = r.uscc"
+            "  AND c.type_code IN ('JY01', 'YW01', 'HB01')) ORDER BY uscc DESC LIMIT 1",
             list(_used),
         )
         _used.add(uscc)

@@ -252,20 +252,22 @@ def test_a_repair_lifts_the_list_entries_the_record_founded():
         row("12", CreditRecordKind.BLACK_LIST, basis="10"),
         row("13", CreditRecordKind.BLACK_LIST, basis="10", withdrawn=date(2026, 6, 1)),
         row("14", CreditRecordKind.RED_LIST, basis="10"),  # not a punishment
-        row("15", ABNORMAL),
+        row("15", ABNORMAL, basis="10"),
     ]
     lifted = withdrawal("10", records, date(2027, 5, 1))
-    assert lifted == Withdrawal("10", ("10", "11", "12"), still_punished=False)
+    assert lifted == Withdrawal("10", ("10", "11", "12", "15"), still_listed=False)
 
 
-def test_an_entity_on_another_punishing_list_stays_punished():
+def test_an_entity_on_a_list_through_another_record_stays_listed():
     records = [
         row("10", CreditRecordKind.PENALTY_PUBLICITY),
         row("20", CreditRecordKind.BLACK_LIST, basis="19"),
-        row("21", SERIOUS, to=date(2026, 12, 31)),  # over before the repair: not punishing
+        row("21", SERIOUS, to=date(2026, 12, 31)),  # over before the repair
+        row("22", ABNORMAL),
     ]
-    assert withdrawal("10", records, date(2027, 5, 1)).still_punished
-    assert not withdrawal("10", records[::2], date(2027, 5, 1)).still_punished
+    assert withdrawal("10", records, date(2027, 5, 1)).still_listed
+    assert withdrawal("10", [records[0], records[3]], date(2027, 5, 1)).still_listed
+    assert not withdrawal("10", records[:3:2], date(2027, 5, 1)).still_listed
 
 
 def test_the_repair_is_a_record_giving_back_the_points():
@@ -276,11 +278,11 @@ def test_the_repair_is_a_record_giving_back_the_points():
         repair_record("E1", "10", date(2027, 5, 1), " ", 0, "credit")
 
 
-def test_the_grade_follows_the_score_up_unless_still_punished():
-    assert rating_after_repair(40, D, 50, still_punished=False) == (90, A)
-    assert rating_after_repair(40, D, 50, still_punished=True) == (90, D)
-    assert rating_after_repair(95, C, 10, still_punished=False) == (100, A)  # capped
-    assert rating_after_repair(50, B, 5, still_punished=False) == (55, B)  # never down
+def test_the_grade_follows_the_score_up_unless_still_listed():
+    assert rating_after_repair(40, D, 50, still_listed=False) == (90, A)
+    assert rating_after_repair(40, D, 50, still_listed=True) == (90, D)
+    assert rating_after_repair(95, C, 10, still_listed=False) == (100, A)  # capped
+    assert rating_after_repair(50, B, 5, still_listed=False) == (55, B)  # never down
 
 
 def test_who_files_and_who_reviews_a_repair():
