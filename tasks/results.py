@@ -1,8 +1,10 @@
-"""Results of joint visits: entry, review, publication, and credit feedback.
+"""Results of joint visits: entry, review (four eyes), publication, and credit feedback.
 
-"Whoever inspects, enters and publishes": a visit's result is entered once for the joint form,
-reviewed, and on publication becomes one public record per visit and a credit record at the
-credit platform (through the transactional outbox, so a platform outage loses nothing).
+"Whoever inspects, enters and publishes": a visit's result is entered once for the joint form
+by an inspector of the team, reviewed by another person, and on publication becomes one public
+record per visit (its deadline on the official calendar) and a credit record at the credit
+platform (through the transactional outbox, tasks/credit_feedback.py, so a platform outage
+loses nothing).
 """
 
 from __future__ import annotations
