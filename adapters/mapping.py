@@ -11,8 +11,9 @@ holding the entity key and how each unified field is read from a column:
     status = { column = "XKZT", codes = "permit_status" } # translated by a code map
     fine = { column = "fine_fen", type = "fen" }          # a value transform
 
-Identifiers follow SQL's own rule for unquoted names (case-insensitive) unless they mix
-upper and lower case, in which case they are taken exactly, as quoted SQL would.
+For PostgreSQL, identifiers follow SQL's own rule for unquoted names (case-insensitive) unless
+they mix upper and lower case, in which case they are taken exactly, as quoted SQL would; a
+MySQL-family source takes them exactly as written (adapters/dialect.py).
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ MAPPINGS_DIR = Path(__file__).parent / "mappings"
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 TRANSFORMS = frozenset(
-    {"text", "int", "float", "bool", "date", "yyyymmdd", "yuan", "fen", "list", "csv", "flag"}
+    {"text", "int", "float", "bool", "date", "yyyymmdd", "yuan", "fen", "list", "csv", "json"}
+    | {"flag"}
 )
 # Unified value types that must come through a code map.
 _ENUMS = {
@@ -49,13 +51,19 @@ _ENUMS = {
 }
 
 
-def sql_ident(name: str) -> str:
-    """Quote one identifier (optionally schema-qualified) for SQL, validating it first."""
+def ident_parts(name: str) -> list[str]:
+    """The parts of an identifier (optionally schema-qualified), each checked to be plain."""
     parts = name.split(".")
-    out = []
     for part in parts:
         if not _IDENT.match(part):
             raise MappingError(f"{name!r} is not a plain SQL identifier")
+    return parts
+
+
+def sql_ident(name: str) -> str:
+    """Quote one identifier (optionally schema-qualified) for PostgreSQL, validating it first."""
+    out = []
+    for part in ident_parts(name):
         exact = part if (part != part.lower() and part != part.upper()) else part.lower()
         out.append('"' + exact + '"')
     return ".".join(out)

@@ -8,6 +8,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+import orjson
+
 from adapters.mapping import FieldMap, Mapping
 
 log = logging.getLogger(__name__)
@@ -45,6 +47,11 @@ def _csv(v: Any) -> list[str]:
     return [p.strip() for p in str(v).split(",") if p.strip()]
 
 
+def _json(v: Any) -> list[str]:
+    """A JSON array (MySQL's JSON columns arrive as its text) as a list of text."""
+    return _list(orjson.loads(v) if isinstance(v, str | bytes) else v)
+
+
 _PLAIN: dict[str, Callable[[Any], Any]] = {
     "text": _text,
     "int": int,
@@ -56,6 +63,7 @@ _PLAIN: dict[str, Callable[[Any], Any]] = {
     "fen": int,
     "list": _list,
     "csv": _csv,
+    "json": _json,
 }
 
 
@@ -80,7 +88,7 @@ def converter(mapping: Mapping, fm: FieldMap) -> Callable[[Any], Any]:
             log.warning("unmapped code", extra={"map": where, "value": _text(v)})
         return mapped
 
-    if fm.transform in ("list", "csv"):
+    if fm.transform in ("list", "csv", "json"):
         return lambda v: None if v is None else [c for c in map(code, base(v)) if c is not None]
     return lambda v: None if v is None else code(v)
 
