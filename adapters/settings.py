@@ -16,6 +16,8 @@ from planning.credit_lists import PublicityRules
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 DEFAULT_WORKDAYS = ROOT / "planning" / "data" / "workdays.toml"
+# The server of MySQL-family departments (kind = "mysql"): MYSQL_URL, else this.
+DEFAULT_MYSQL_URL = "mysql://root@127.0.0.1:3306"
 
 
 def database_dsn(server_url: str, database: str) -> str:
@@ -24,7 +26,7 @@ def database_dsn(server_url: str, database: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, "/" + database, parts.query, parts.fragment))
 
 
-ADAPTER_KINDS = ("postgres", "http")
+ADAPTER_KINDS = ("postgres", "http", "mysql")
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +34,7 @@ class DepartmentConfig:
     code: str
     mapping: str
     dsn: str  # "" for an http department
-    kind: str = "postgres"  # the adapter reading it: postgres | http
+    kind: str = "postgres"  # the adapter reading it: postgres | mysql | http
     url: str | None = None  # http: base URL of the department's API
     token_env: str | None = None  # http: variable holding its token (overrides the mapping's)
 
@@ -42,6 +44,7 @@ class Settings:
     database_url: str
     redis_url: str
     db_prefix: str
+    mysql_url: str = DEFAULT_MYSQL_URL
     departments: tuple[DepartmentConfig, ...] = field(default_factory=tuple)
     legacy_uscc: frozenset[str] = frozenset()
     max_page_size: int = 100
@@ -70,7 +73,15 @@ def load_calendar(path: Path) -> WorkingCalendar:
         raise ValueError(f"working-day calendar {path}: {e}") from None
 
 
-def load_departments(path: Path, server_url: str, prefix: str) -> tuple[DepartmentConfig, ...]:
+def mysql_url(env: dict[str, str] | None = None) -> str:
+    return (os.environ if env is None else env).get("MYSQL_URL") or DEFAULT_MYSQL_URL
+
+
+def load_departments(
+    path: Path, server_url: str, prefix: str, mysql_server: str | None = None
+) -> tuple[DepartmentConfig, ...]:
+    """The departments of `path`; a database line names a database on `server_url` (on
+    `mysql_server`, default MYSQL_URL, for kind = "mysql") with `prefix` in front."""
     with path.open("rb") as f:
         table = tomllib.load(f)["departments"]
     out = []
@@ -100,14 +111,16 @@ def load_departments(path: Path, server_url: str, prefix: str) -> tuple[Departme
         if "dsn_env" in spec:
             dsn = os.environ[spec["dsn_env"]]
         else:
-            dsn = database_dsn(server_url, f"{prefix}{spec['database']}")
-        out.append(DepartmentConfig(code=code, mapping=spec["mapping"], dsn=dsn))
+            server = (mysql_server or mysql_url()) if kind == "mysql" else server_url
+            dsn = database_dsn(server, f"{prefix}{spec['database']}")
+        out.append(DepartmentConfig(code=code, mapping=spec["mapping"], dsn=dsn, kind=kind))
     return tuple(out)
 
 
 def from_env(env: dict[str, str] | None = None) -> Settings:
     env = dict(os.environ if env is None else env)
     database_url = env.get("DATABASE_URL", DEFAULT_DATABASE_URL)
+    mysql_server = mysql_url(env)
     prefix = env.get("HUB_DB_PREFIX", "jsh_")
     departments_file = Path(env.get("HUB_DEPARTMENTS", ROOT / "departments.toml"))
     legacy = frozenset(
@@ -117,7 +130,8 @@ def from_env(env: dict[str, str] | None = None) -> Settings:
         database_url=database_url,
         redis_url=env.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
         db_prefix=prefix,
-        departments=load_departments(departments_file, database_url, prefix),
+        mysql_url=mysql_server,
+        departments=load_departments(departments_file, database_url, prefix, mysql_server),
         legacy_uscc=legacy,
         max_page_size=int(env.get("HUB_MAX_PAGE_SIZE", "100")),
         cache=env.get("HUB_CACHE", "off").lower() in ("1", "on", "true", "yes"),
