@@ -11,7 +11,7 @@ from pathlib import Path
 from types import FrameType
 
 from ._process import ServerStartError
-from .services import STARTERS, ensure_services
+from .services import LOCAL, STARTERS, ensure_services
 
 
 def _default_root() -> Path:
@@ -45,11 +45,20 @@ def _run(cmd: list[str], env: dict[str, str]) -> int:
     return 128 - returncode if returncode < 0 else returncode
 
 
+def _origin(var: str, env: dict[str, str], from_env: set[str]) -> str:
+    if var in from_env:
+        return f"{var} from environment"
+    if var in LOCAL and env[var] == LOCAL[var]():
+        return f"{var}={env[var]} (running on this machine)"
+    return f"{var}={env[var]} (embedded)"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m embedded", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     exec_parser = commands.add_parser(
-        "exec", help="run CMD with DATABASE_URL/REDIS_URL, starting embedded servers if unset"
+        "exec",
+        help="run CMD with DATABASE_URL/MYSQL_URL/REDIS_URL, starting embedded servers if unset",
     )
     exec_parser.add_argument("--root", type=Path, default=None, help="state dir (default .hub/)")
     exec_parser.add_argument("cmd", nargs=argparse.REMAINDER, help="-- CMD ARGS...")
@@ -63,11 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         with ensure_services(args.root or _default_root()) as env:
             # Never echo URLs from the environment: they may hold passwords.
             print(
-                "embedded: "
-                + ", ".join(
-                    f"{var} from environment" if var in from_env else f"{var}={env[var]} (embedded)"
-                    for var in STARTERS
-                ),
+                "embedded: " + ", ".join(_origin(var, env, from_env) for var in STARTERS),
                 file=sys.stderr,
                 flush=True,
             )

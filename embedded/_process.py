@@ -1,12 +1,14 @@
-"""Process plumbing shared by the embedded PostgreSQL and Redis servers."""
+"""Process plumbing shared by the embedded PostgreSQL, MariaDB and Redis servers."""
 
 from __future__ import annotations
 
 import ctypes
 import fcntl
 import os
+import pwd
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import time
@@ -91,6 +93,46 @@ def kill_orphan(pidfile: Path, comm: str, sig: int, timeout: float = 15.0) -> No
         time.sleep(0.05)
     if Path(f"/proc/{pid}").exists():
         os.kill(pid, signal.SIGKILL)
+
+
+def service_ids(user: str, server: str) -> tuple[int, int] | None:
+    """(uid, gid) to run a database server as when we are root (the servers refuse to run as
+    root, or should not), creating the system user once; None when we are not root."""
+    if os.geteuid() != 0:
+        return None
+    try:
+        entry = pwd.getpwnam(user)
+    except KeyError:
+        # A concurrent run may create it first; getpwnam below is the real check.
+        result = subprocess.run(
+            ["useradd", "--system", "--user-group", "--no-create-home",
+             "--home-dir", "/nonexistent", "--shell", "/usr/sbin/nologin", user],
+            capture_output=True, text=True,
+        )  # fmt: skip
+        try:
+            entry = pwd.getpwnam(user)
+        except KeyError:
+            raise ServerStartError(
+                f"running as root, {server} needs an unprivileged user, but "
+                f"`useradd {user}` failed: {result.stderr.strip()}"
+            ) from None
+    return entry.pw_uid, entry.pw_gid
+
+
+def check_reachable(path: Path, uid: int, gid: int, user: str, server: str) -> None:
+    """Fail clearly when the service user cannot traverse to `path` (e.g. a 0700 home)."""
+    for directory in path.parents:
+        st = directory.stat()
+        if st.st_uid == uid:
+            bit = stat.S_IXUSR
+        else:
+            bit = stat.S_IXGRP if st.st_gid == gid else stat.S_IXOTH
+        if not st.st_mode & bit:
+            raise ServerStartError(
+                f"{server} does not run as root, so it runs as {user!r}, which cannot "
+                f"enter {directory} (mode {stat.filemode(st.st_mode)}) to reach {path}; "
+                f"`chmod o+x {directory}` or choose another root"
+            )
 
 
 def spawn(

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import pwd
 import re
 import shutil
 import signal
-import stat
 import subprocess
 from pathlib import Path
 
@@ -16,8 +14,10 @@ from ._process import (
     HOST,
     EmbeddedServer,
     ServerStartError,
+    check_reachable,
     claim_slot,
     kill_orphan,
+    service_ids,
     spawn,
     start_on_free_port,
     wait_ready,
@@ -62,45 +62,6 @@ def _version(bindir: Path) -> str:
     return match.group(1)
 
 
-def _service_ids() -> tuple[int, int] | None:
-    """(uid, gid) to run PostgreSQL as when we are root, creating the user once."""
-    if os.geteuid() != 0:
-        return None
-    try:
-        entry = pwd.getpwnam(SERVICE_USER)
-    except KeyError:
-        # A concurrent run may create it first; getpwnam below is the real check.
-        result = subprocess.run(
-            ["useradd", "--system", "--user-group", "--no-create-home",
-             "--home-dir", "/nonexistent", "--shell", "/usr/sbin/nologin", SERVICE_USER],
-            capture_output=True, text=True,
-        )  # fmt: skip
-        try:
-            entry = pwd.getpwnam(SERVICE_USER)
-        except KeyError:
-            raise ServerStartError(
-                f"running as root, PostgreSQL needs an unprivileged user, but "
-                f"`useradd {SERVICE_USER}` failed: {result.stderr.strip()}"
-            ) from None
-    return entry.pw_uid, entry.pw_gid
-
-
-def _check_reachable(path: Path, uid: int, gid: int) -> None:
-    """Fail clearly when the service user cannot traverse to `path` (e.g. a 0700 home)."""
-    for directory in path.parents:
-        st = directory.stat()
-        if st.st_uid == uid:
-            bit = stat.S_IXUSR
-        else:
-            bit = stat.S_IXGRP if st.st_gid == gid else stat.S_IXOTH
-        if not st.st_mode & bit:
-            raise ServerStartError(
-                f"PostgreSQL cannot run as root, so it runs as {SERVICE_USER!r}, which cannot "
-                f"enter {directory} (mode {stat.filemode(st.st_mode)}) to reach {path}; "
-                f"`chmod o+x {directory}` or choose another root"
-            )
-
-
 def _initdb(bindir: Path, data: Path, ids: tuple[int, int] | None) -> None:
     """Initialise into a scratch dir and rename it, so a half-done initdb is never reused."""
     scratch = data.with_name(data.name + ".initdb")
@@ -139,13 +100,13 @@ def start_postgres(root: Path, *, timeout: float = 30.0) -> EmbeddedServer:
     auth, superuser `postgres`."""
     bindir = find_bindir()
     version = _version(bindir)
-    ids = _service_ids()
+    ids = service_ids(SERVICE_USER, "PostgreSQL")
     # One data dir per major version: a newer wheel must not meet an old cluster.
     data, lock = claim_slot(root.resolve() / "pg", version.split(".")[0])
     try:
         if ids is not None:
-            _check_reachable(data, *ids)
-            _check_reachable(bindir / "postgres", *ids)
+            check_reachable(data, *ids, SERVICE_USER, "PostgreSQL")
+            check_reachable(bindir / "postgres", *ids, SERVICE_USER, "PostgreSQL")
         kill_orphan(data / "postmaster.pid", "postgres", signal.SIGINT)
         if not (data / "PG_VERSION").is_file():
             _initdb(bindir, data, ids)

@@ -1,4 +1,5 @@
-"""Provide DATABASE_URL and REDIS_URL: from the environment, else from embedded servers."""
+"""Provide DATABASE_URL, MYSQL_URL and REDIS_URL: from the environment, else from embedded
+servers (MYSQL_URL first from a MariaDB already running on its default address)."""
 
 from __future__ import annotations
 
@@ -10,13 +11,22 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from types import FrameType
 
+from adapters.settings import DEFAULT_MYSQL_URL
+
 from ._process import EmbeddedServer
+from .mariadb import local_server, start_mariadb
 from .postgres import start_postgres
 from .redis import start_redis
 
 STARTERS: dict[str, Callable[[Path], EmbeddedServer]] = {
     "DATABASE_URL": start_postgres,
+    "MYSQL_URL": start_mariadb,
     "REDIS_URL": start_redis,
+}
+# A server that may already run where the variable's default points (the development
+# machines and CI run MariaDB at 127.0.0.1:3306): used as is, nothing started.
+LOCAL: dict[str, Callable[[], str | None]] = {
+    "MYSQL_URL": lambda: local_server(DEFAULT_MYSQL_URL),
 }
 
 
@@ -43,10 +53,11 @@ def _sigterm_raises() -> Iterator[None]:
 
 @contextmanager
 def ensure_services(root: Path) -> Iterator[dict[str, str]]:
-    """Yield {"DATABASE_URL": ..., "REDIS_URL": ...}.
+    """Yield {"DATABASE_URL": ..., "MYSQL_URL": ..., "REDIS_URL": ...}.
 
-    A variable set (non-empty) in os.environ is used as is; otherwise its embedded
-    server is started under `root` and stopped on exit, including on KeyboardInterrupt
+    A variable set (non-empty) in os.environ is used as is; otherwise a server already
+    running at its default address (LOCAL), else its embedded server is started under `root`
+    and stopped on exit, including on KeyboardInterrupt
     and SIGTERM. Use it from the main thread: the servers are bound to the starting
     thread's lifetime, so they also die if the whole process is killed."""
     env: dict[str, str] = {}
@@ -54,6 +65,8 @@ def ensure_services(root: Path) -> Iterator[dict[str, str]]:
         for var, start in STARTERS.items():
             if os.environ.get(var):
                 env[var] = os.environ[var]
+            elif var in LOCAL and (url := LOCAL[var]()):
+                env[var] = url
             else:
                 server = start(root)
                 stack.callback(server.stop)
