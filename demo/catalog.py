@@ -3,7 +3,9 @@
 Which departments hold records about an entity follows its industry and kind, as in real
 life: every entity is in the market register; ecology sees manufacturers, restaurants (fumes)
 and construction; emergency management chemicals, construction and storage; culture internet
-cafés, KTV and travel agencies; fire rescue public gathering places, schools and institutions.
+cafés, KTV and travel agencies; fire rescue public gathering places, schools and institutions;
+the health commission hospitals, clinics, hotels and entertainment venues (their hygiene
+licence) and employers with occupational hazards.
 """
 
 from __future__ import annotations
@@ -18,12 +20,16 @@ ALL_KINDS = (ENT, IND, COOP, PUB, SOC, JUD)
 
 # Probability that a department holds a permit of an entity, by section (SECTIONS order) ...
 # fmt: off
+# The health commission licenses medical institutions (hospitals, clinics, the clinics inside
+# pharmacies), public places (hotels, KTV, bathhouses: their hygiene licence) and registers
+# employers' occupational hazards.
 HOLD_BY_SECTION: dict[str, tuple[float, ...]] = {
-    #             C     E     F     G     H     L     P     R
-    "ecology":   (0.70, 0.40, 0.02, 0.15, 0.35, 0.01, 0.02, 0.03),
-    "emergency": (0.35, 0.60, 0.04, 0.30, 0.03, 0.00, 0.00, 0.02),
-    "culture":   (0.00, 0.00, 0.02, 0.00, 0.04, 0.03, 0.05, 0.85),
-    "fire":      (0.03, 0.01, 0.12, 0.05, 0.55, 0.03, 0.60, 0.75),
+    #             C     E     F     G     H     L     P     Q     R
+    "ecology":   (0.70, 0.40, 0.02, 0.15, 0.35, 0.01, 0.02, 0.40, 0.03),
+    "emergency": (0.35, 0.60, 0.04, 0.30, 0.03, 0.00, 0.00, 0.02, 0.02),
+    "culture":   (0.00, 0.00, 0.02, 0.00, 0.04, 0.03, 0.05, 0.00, 0.85),
+    "fire":      (0.03, 0.01, 0.12, 0.05, 0.55, 0.03, 0.60, 0.70, 0.75),
+    "health":    (0.12, 0.00, 0.005, 0.00, 0.25, 0.01, 0.10, 0.95, 0.50),
 }
 # ... times a factor by kind (small individual shops hold fewer permits, institutions more).
 HOLD_BY_KIND: dict[str, tuple[float, ...]] = {
@@ -32,15 +38,24 @@ HOLD_BY_KIND: dict[str, tuple[float, ...]] = {
     "emergency": (1.0,  0.25, 0.5,  0.2,  0.0,  0.0),
     "culture":   (1.0,  1.0,  0.0,  0.8,  0.8,  0.0),
     "fire":      (1.0,  0.5,  0.3,  1.6,  0.8,  0.3),
+    "health":    (1.0,  0.7,  0.0,  1.0,  1.0,  0.0),
 }
 # fmt: on
-PENALTY_RATE = {"market": 0.06, "ecology": 0.08, "emergency": 0.08, "culture": 0.07, "fire": 0.07}
+PENALTY_RATE = {
+    "market": 0.06,
+    "ecology": 0.08,
+    "emergency": 0.08,
+    "culture": 0.07,
+    "fire": 0.07,
+    "health": 0.06,
+}
 INSPECTION_RATE = {
     "market": 0.25,
     "ecology": 0.35,
     "emergency": 0.40,
     "culture": 0.35,
     "fire": 0.30,
+    "health": 0.35,
 }
 
 
@@ -70,6 +85,7 @@ MARKET_PERMIT_WEIGHTS: dict[str, tuple[float, ...]] = {
     "H": (0.08, 0.92, 0.00, 0.00, 0.00, 0.00, 0.00),
     "L": (0.85, 0.00, 0.00, 0.00, 0.00, 0.05, 0.10),
     "P": (0.70, 0.30, 0.00, 0.00, 0.00, 0.00, 0.00),
+    "Q": (0.85, 0.00, 0.00, 0.00, 0.00, 0.15, 0.00),
     "R": (0.70, 0.30, 0.00, 0.00, 0.00, 0.00, 0.00),
 }
 # Commitment-based approval (告知承诺) exists for these since 2019.
@@ -127,6 +143,15 @@ DEPT_PERMITS: dict[str, dict[str, tuple[tuple[PermitType, float], ...]]] = {
             (PermitType("建设工程消防验收备案凭证", None, "ba"), 1),
         ),
         "*": ((PermitType("公众聚集场所投入使用、营业前消防安全检查合格证", None, "aj"), 1),),
+    },
+    "health": {
+        "Q": (
+            (PermitType("医疗机构执业许可证", 5, "yljg"), 8),
+            (PermitType("放射诊疗许可证", None, "fszl"), 2),
+        ),
+        "F": ((PermitType("医疗机构执业许可证（中医坐堂医诊所）", 5, "yljg"), 1),),
+        "C": ((PermitType("职业病危害项目申报回执", None, "zybwh"), 1),),
+        "*": ((PermitType("公共场所卫生许可证", 4, "ggcs"), 1),),
     },
 }
 
@@ -196,6 +221,19 @@ VIOLATIONS: dict[str, tuple[Violation, ...]] = {
         Violation("生产、储存、经营场所与居住场所设置在同一建筑物内", "CFH"),
         Violation("未组织防火检查、消防演练", ""),
         Violation("建设工程未经消防验收擅自投入使用", "CEG"),
+    ),
+    "health": (
+        Violation("使用非卫生技术人员从事医疗卫生技术工作", "FQ"),
+        Violation("未取得《医疗机构执业许可证》擅自执业", "FQ"),
+        Violation("超出登记的诊疗科目范围开展诊疗活动", "Q"),
+        Violation("医疗废物未按规定分类收集、暂时贮存", "Q"),
+        Violation("未按规定对放射诊疗设备进行检测", "Q"),
+        Violation("公共场所未依法取得卫生许可证擅自营业", "HPR"),
+        Violation("公共场所从业人员未取得有效健康合格证明上岗", "HPR"),
+        Violation("未按规定对公共场所空气、水质进行卫生检测", "HR"),
+        Violation("用人单位未按规定组织劳动者进行职业健康检查", "C"),
+        Violation("未按规定申报职业病危害项目", "C"),
+        Violation("未建立传染病预检分诊及报告制度", ""),
     ),
 }
 
@@ -442,6 +480,47 @@ CHECKLISTS: dict[str, tuple[Item, ...]] = {
               "《中华人民共和国消防法》第十九条",
               "EI", "CFH", None, True, "fire"),
     ),
+    "health": (
+        _item("WJ-CC-001", "医疗机构执业许可证悬挂公示",
+              "《医疗机构管理条例》第二十三条",
+              "EIPS", "FQ", "STD-LICENCE-DISPLAY", True, "licence"),
+        _item("WJ-CC-002", "卫生技术人员执业资格",
+              "《医疗机构管理条例》第二十七条",
+              "EIPS", "FQ", None, False, "medical"),
+        _item("WJ-CC-003", "诊疗活动与登记的诊疗科目一致性",
+              "《医疗机构管理条例》第二十六条",
+              "EIPS", "Q", None, False, "medical"),
+        _item("WJ-CC-004", "医疗废物分类收集与暂时贮存",
+              "《医疗废物管理条例》第十六条、第十七条",
+              "EIPS", "Q", None, False, "medical"),
+        _item("WJ-CC-005", "医疗服务价格公示",
+              "《中华人民共和国价格法》第十三条",
+              "EIPS", "Q", "STD-PRICE-DISPLAY", True, "price"),
+        _item("WJ-CC-006", "放射诊疗许可及放射防护",
+              "《放射诊疗管理规定》第四条、第十七条",
+              "EPS", "Q", None, False, "radiation"),
+        _item("WJ-CC-007", "公共场所卫生许可证悬挂公示",
+              "《公共场所卫生管理条例实施细则》第二十三条",
+              "EIPS", "HPR", "STD-LICENCE-DISPLAY", True, "licence"),
+        _item("WJ-CC-008", "从业人员健康合格证明",
+              "《公共场所卫生管理条例》第七条",
+              "EIPS", "HPR", None, True, "public-health"),
+        _item("WJ-CC-009", "公共场所空气、水质卫生检测",
+              "《公共场所卫生管理条例实施细则》第十九条",
+              "EIPS", "HR", None, False, "public-health"),
+        _item("WJ-CC-010", "职业病危害项目申报",
+              "《中华人民共和国职业病防治法》第十六条",
+              "EIC", "C", None, False, "occupational"),
+        _item("WJ-CC-011", "劳动者职业健康检查",
+              "《中华人民共和国职业病防治法》第三十五条",
+              "EIC", "C", None, False, "occupational"),
+        _item("WJ-CC-012", "传染病预检分诊及疫情报告",
+              "《中华人民共和国传染病防治法》第三十条、第五十二条",
+              "EIPS", "Q", None, True, "medical"),
+        _item("WJ-CC-013", "突发公共卫生事件应急预案",
+              "《突发公共卫生事件应急条例》第十一条",
+              "EPS", "Q", "STD-EMERGENCY-PLAN", True, "medical"),
+    ),
 }
 # fmt: on
 
@@ -463,6 +542,7 @@ INSPECTOR_SHARE = {
     "emergency": 0.14,
     "culture": 0.12,
     "fire": 0.15,
+    "health": 0.06,
 }
 MIN_INSPECTORS_PER_DISTRICT = 4
 OFF_DUTY_RATE = 0.035
@@ -480,7 +560,15 @@ INSPECTOR_ID_PREFIX = {
     "emergency": "YJ",
     "culture": "WL",
     "fire": "XF",
+    "health": "WJ",
 }
-CERT_DIGIT = {"market": "1", "ecology": "2", "emergency": "3", "culture": "4", "fire": "5"}
+CERT_DIGIT = {
+    "market": "1",
+    "ecology": "2",
+    "emergency": "3",
+    "culture": "4",
+    "fire": "5",
+    "health": "6",
+}
 
 assert all(len(v) == len(SECTIONS) for v in HOLD_BY_SECTION.values())

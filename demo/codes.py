@@ -7,8 +7,10 @@ has no code for. The adapters' mapping files translate these back onto the unifi
 
 from __future__ import annotations
 
-INSPECTING = ("market", "ecology", "emergency", "culture", "fire")
+INSPECTING = ("market", "ecology", "emergency", "culture", "fire", "health")
 DEPARTMENTS = (*INSPECTING, "credit")
+# Departments whose database is MariaDB (on the MYSQL_URL server); the others are PostgreSQL.
+ON_MARIADB = ("health",)
 
 DEPARTMENT_NAMES = {
     "market": "市场监督管理局",
@@ -16,15 +18,17 @@ DEPARTMENT_NAMES = {
     "emergency": "应急管理局",
     "culture": "文化广电旅游局",
     "fire": "消防救援支队",
+    "health": "卫生健康委员会",
     "credit": "发展和改革委员会",
 }
 
-KIND: dict[str, tuple[str, ...]] = {
+KIND: dict[str, tuple[str | int, ...]] = {
     "market": ("11", "12", "13", "21", "31", "41"),
     "ecology": ("QY", "GT", "HZ", "SY", "SH", "SF"),
     "emergency": ("enterprise", "individual", "coop", "institution", "social", "judicial"),
     "culture": ("企业", "个体工商户", "农民专业合作社", "事业单位", "社会组织", "司法服务机构"),
     "fire": ("E", "I", "F", "P", "S", "J"),
+    "health": (1, 2, 3, 4, 5, 6),  # code_entity_kind
 }
 KIND_LABELS = ("企业", "个体工商户", "农民专业合作社", "事业单位", "社会组织", "司法服务机构")
 
@@ -37,6 +41,7 @@ PERMIT_STATUS: dict[str, tuple[str | int, ...]] = {
     "emergency": ("正常", "暂扣", "过期", "吊销", "注销"),
     "culture": ("有效", "暂停", "过期", "撤销", "注销"),
     "fire": (1, 2, 3, 4, 5),
+    "health": (1, 2, 3, 4, 5),  # code_licence_status
 }
 PENALTY_KIND: dict[str, tuple[str | int | None, ...]] = {
     "market": ("01", "02", "03", "04", "05", None, "09"),
@@ -44,6 +49,7 @@ PENALTY_KIND: dict[str, tuple[str | int | None, ...]] = {
     "emergency": ("JG", "FK", "MS", "TC", "DX", "JL", "QT"),
     "culture": ("警告", "罚款", "没收违法所得", "责令停业整顿", "吊销许可证", None, "其他"),
     "fire": (10, 20, 30, 40, 50, 60, 90),
+    "health": (1, 2, 3, 4, 5, None, 9),  # code_penalty_type
 }
 RESULT: dict[str, tuple[str | int, ...]] = {
     "market": ("1", "2", "3", "4", "5", "6"),
@@ -51,6 +57,7 @@ RESULT: dict[str, tuple[str | int, ...]] = {
     "emergency": ("合格", "整改完成", "待处理", "失联", "无此经营", "拒绝检查"),
     "culture": ("未发现问题", "已责令改正", "待后续处理", "无法联系", "未发现经营活动", "拒绝检查"),
     "fire": (0, 1, 2, 3, 4, 5),
+    "health": (1, 2, 3, 4, 5, 6),  # code_check_result
 }
 
 # Labels of the code tables, in unified order; each department words them its own way.
@@ -59,6 +66,7 @@ PERMIT_STATUS_LABELS: dict[str, tuple[str, ...]] = {
     "ecology": ("有效", "暂停", "过期", "撤销", "注销"),
     "emergency": ("许可证正常有效", "暂扣许可证", "超过有效期", "吊销许可证", "注销许可证"),
     "fire": ("有效", "暂停使用", "过期", "撤销", "注销"),
+    "health": ("有效", "暂停执业", "超过有效期", "吊销", "注销"),
 }
 PENALTY_KIND_LABELS: dict[str, tuple[str | None, ...]] = {
     "market": (
@@ -97,6 +105,15 @@ PENALTY_KIND_LABELS: dict[str, tuple[str | None, ...]] = {
         "行政拘留",
         "其他",
     ),
+    "health": (
+        "警告",
+        "罚款",
+        "没收违法所得",
+        "责令暂停执业活动",
+        "吊销执业许可证",
+        None,
+        "其他",
+    ),
 }
 RESULT_LABELS: dict[str, tuple[str, ...]] = {
     "market": (
@@ -117,7 +134,22 @@ RESULT_LABELS: dict[str, tuple[str, ...]] = {
         "拒绝、阻碍检查",
     ),
     "fire": ("未发现问题", "已责令改正", "待后续处理", "无法联系", "未发现经营活动", "拒绝检查"),
+    "health": (
+        "符合要求",
+        "不符合要求，已当场整改",
+        "不符合要求，责令限期整改",
+        "无法联系",
+        "未发现执业（经营）活动",
+        "拒绝、阻挠监督检查",
+    ),
 }
+# The health commission's own classes of what it supervises (code_unit_type), by section.
+UNIT_TYPES = (
+    (1, "医疗机构", "FQ"),
+    (2, "公共场所", "HLR"),
+    (3, "职业病危害用人单位", "CEG"),
+    (4, "学校及托幼机构", "P"),
+)
 
 # Credit platform record types (CreditRecordKind order) and their labels.
 RECORD_TYPES = (
@@ -213,6 +245,34 @@ def code_tables(dept: str) -> list[tuple[str, str | None, tuple[str, ...], list[
         ]
         rows += [("RESULT", *p) for p in _pairs(RESULT["fire"], RESULT_LABELS["fire"])]
         return [("code_list", "fire", ("list_name", "code_num", "code_text"), rows)]
+    if dept == "health":
+        return [
+            ("code_unit_type", None, ("id", "label"), [(t, label) for t, label, _ in UNIT_TYPES]),
+            (
+                "code_entity_kind",
+                None,
+                ("id", "label"),
+                list(zip(KIND["health"], KIND_LABELS, strict=True)),
+            ),
+            (
+                "code_licence_status",
+                None,
+                ("id", "label"),
+                _pairs(PERMIT_STATUS["health"], PERMIT_STATUS_LABELS["health"]),
+            ),
+            (
+                "code_penalty_type",
+                None,
+                ("id", "label"),
+                _pairs(PENALTY_KIND["health"], PENALTY_KIND_LABELS["health"]),
+            ),
+            (
+                "code_check_result",
+                None,
+                ("id", "label"),
+                _pairs(RESULT["health"], RESULT_LABELS["health"]),
+            ),
+        ]
     if dept == "credit":
         return [("record_type", None, ("type_code", "type_name"), list(RECORD_TYPES))]
     raise ValueError(f"unknown department {dept!r}")

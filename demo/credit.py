@@ -52,6 +52,7 @@ BLACK_LISTS = {
     "emergency": "安全生产失信联合惩戒对象名单",
     "culture": "文化市场严重失信主体名单",
     "fire": "消防安全领域严重失信主体名单",
+    "health": "医疗卫生行业严重失信主体名单",
 }
 # Red-list honours by entity kind, and who awards them.
 RED_LISTS = (

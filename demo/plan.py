@@ -273,7 +273,7 @@ _HOLD = [
     [[min(1.0, s * k) for k in HOLD_BY_KIND[d]] for s in HOLD_BY_SECTION[d]] for d in INSPECTING[1:]
 ]
 _ABNORMAL_RATE = (0.03, 0.45, 0.35, 0.0)  # by status
-_RICH_PENALTIES = {"market": FINE, "fire": WARNING}
+_RICH_PENALTIES = {"market": FINE, "fire": FINE, "health": WARNING}
 _YEAR_START = tuple(date(y, 1, 1).toordinal() for y in range(FIRST_YEAR, AS_OF.year + 2))
 
 
@@ -335,7 +335,7 @@ def chunk_facts(sk: Skeleton, c: int) -> Facts:
             if rnd() < PENALTY_RATE[dept] * (3 if stopped else 1):
                 x = rnd()
                 count = 1 if x < 0.85 else 2 if x < 0.97 else 3
-            # the rich entities' guaranteed penalties: a market fine and a fire warning
+            # the rich entities' guaranteed penalties: market and fire fines, a health warning
             forced = _RICH_PENALTIES.get(dept) if is_rich else None
             for j in range(count + (forced is not None)):
                 extra = forced if j == count else None
@@ -433,6 +433,7 @@ _DOC_FORMATS: dict[str, Callable[[str, int, int], str]] = {
     "emergency": lambda a, y, n: f"（青{a}）应急罚〔{y}〕{n}号",
     "culture": lambda a, y, n: f"青{a}文旅罚决字〔{y}〕{n}号",
     "fire": lambda a, y, n: f"青{a}消行罚决字〔{y}〕{n:04d}号",
+    "health": lambda a, y, n: f"青{a}卫罚〔{y}〕{n}号",
 }
 
 

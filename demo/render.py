@@ -26,7 +26,7 @@ from demo.catalog import (
     PermitType,
     dept_permits,
 )
-from demo.codes import ENTITY_STATUS, INSPECTING, KIND, PERMIT_STATUS, code_tables
+from demo.codes import ENTITY_STATUS, INSPECTING, KIND, PERMIT_STATUS, UNIT_TYPES, code_tables
 from demo.names import address, entity_name, location, person
 from demo.plan import (
     ACTIVE,
@@ -53,7 +53,7 @@ def jobs(plan: Plan) -> list[Job]:
     out: list[Job] = [("market", "entities", c) for c in chunks]
     out += [("market", "records", 0), ("credit", "records", 0)]
     out += [("credit", "ratings", c) for c in chunks]
-    out += [(dept, "all", 0) for dept in ("ecology", "emergency", "fire", "culture")]
+    out += [(dept, "all", 0) for dept in ("ecology", "emergency", "fire", "culture", "health")]
     return out
 
 
@@ -102,8 +102,9 @@ _RESULT_CUM = (cumulative(RESULT_WEIGHTS), cumulative(RESULT_WEIGHTS_INACTIVE))
 def _inspections(
     r: random.Random, plan: Plan, i: int, rate: float, pools: list[list[str]]
 ) -> Iterator[tuple[int, int, list[str]]]:
-    """The entity's inspection history: (date, InspectionResult index, inspector ids)."""
-    if r.random() >= rate:
+    """The entity's inspection history: (date, InspectionResult index, inspector ids). The
+    rich entities (the demo's examples) have one in every department that holds them."""
+    if r.random() >= rate and i not in plan.rich:
         return
     f = plan.facts
     x = r.random()
@@ -238,7 +239,7 @@ def _department(plan: Plan, dept: str) -> Iterator[Load]:
     f = plan.facts
     bit = 1 << INSPECTING.index(dept)
     held = [i for i in range(plan.n) if f.holds[i] & bit]
-    key: Callable[[int], str] = plan.uscc
+    key: Callable[[int], Any] = plan.uscc
     if dept == "emergency":
         # Still keyed by the legacy registration number; a few numbers in its crosswalk belong
         # to entities it has no records of (a former licence holder, a closed case file).
@@ -250,6 +251,9 @@ def _department(plan: Plan, dept: str) -> Iterator[Load]:
         extra = [i for i in candidates if r.random() < 0.02] or candidates[:1]
         mapped = sorted(held + extra)
         yield Load("reg_no_map", None, ("reg_no", "uscc"), ((key(i), f.codes[i]) for i in mapped))
+    elif dept == "health":
+        key, units = _units(plan, held)
+        yield Load("supervised_unit", None, _UNITS, units)
     yield from _reference(plan, dept, key)
 
     def new_id(n: int, r: random.Random) -> Any:
@@ -290,6 +294,26 @@ def _department(plan: Plan, dept: str) -> Iterator[Load]:
     yield shape.load(shape.permits, permits())
     yield shape.load(shape.penalties, penalties())
     yield shape.load(shape.inspections, inspections())
+
+
+_UNITS = ("unit_id", "uscc", "unit_type_id", "district_code", "supervised_since")
+_UNIT_TYPE = {s: t for t, _, sections in UNIT_TYPES for s in sections}
+
+
+def _units(plan: Plan, held: list[int]) -> tuple[Callable[[int], Any], list[Row]]:
+    """The health commission's register of what it supervises: its own unit ids (in order of
+    the USCC's district, then at random), each with the USCC it resolves to."""
+    r = _rng(plan, "health", "supervised_unit")
+    f = plan.facts
+    order = sorted(held, key=lambda i: (f.district[i], r.random()))
+    ids = {i: 10001 + n for n, i in enumerate(order)}
+    shape = SHAPES["health"]
+    rows = []
+    for i in sorted(held, key=ids.__getitem__):
+        since = min(AS_OF_ORD, f.registered[i] + 30 + int(r.random() * 300))
+        section, district = SECTIONS[f.industry[i]], DISTRICTS[f.district[i]].code
+        rows.append((ids[i], f.codes[i], _UNIT_TYPE[section], district, shape.day(since)))
+    return ids.__getitem__, rows
 
 
 # -- the credit platform ---------------------------------------------------------------------------

@@ -1,10 +1,11 @@
-"""Create and fill the six demo department databases with one consistent synthetic city.
+"""Create and fill the seven demo department databases with one consistent synthetic city.
 
     python -m demo.seed --database-url postgresql://postgres@127.0.0.1:5432/postgres \\
-        --prefix jsh_ --entities 20000 --seed 7
+        --mysql-url mysql://root@127.0.0.1:3306 --prefix jsh_ --entities 20000 --seed 7
 
 Each department gets database `{prefix}{code}` with its own schema (demo/departments/*.sql,
-the source of truth). The city is planned first (demo.plan: the facts departments share),
+the source of truth): on the PostgreSQL server, or for the health commission on the MariaDB
+server (demo.mariadb). The city is planned first (demo.plan: the facts departments share),
 then every department's rows are rendered and streamed with COPY by a pool of processes
 (demo.render). Foreign keys and secondary indexes are taken off while loading and put back
 from the catalog afterwards, which makes the large loads several times faster.
@@ -28,7 +29,9 @@ from typing import Any, TypeVar
 
 import asyncpg
 
-from demo.codes import DEPARTMENTS
+from adapters.settings import mysql_url as default_mysql_url
+from demo import mariadb
+from demo.codes import DEPARTMENTS, ON_MARIADB
 from demo.plan import MAX_ENTITIES, Facts, Plan, Skeleton, assemble, chunk_facts, skeleton
 from demo.render import Job, jobs, loads
 
@@ -46,7 +49,7 @@ class SeedReport:
     seed: int
     rows: dict[str, dict[str, int]]  # department -> table -> rows loaded
     elapsed: float  # seconds, end to end
-    sample_uscc: str  # an active entity with permits in all five inspecting departments
+    sample_uscc: str  # an active entity with permits in all six inspecting departments
     phases: dict[str, float] = field(default_factory=dict)  # seconds per phase
 
     @property
@@ -88,16 +91,19 @@ async def seed(
     reset: bool = True,
     *,
     workers: int | None = None,
+    mysql_url: str | None = None,
 ) -> SeedReport:
-    """Create (dropping first when reset) and fill `{prefix}{dept}` for every department."""
+    """Create (dropping first when reset) and fill `{prefix}{dept}` for every department; the
+    MariaDB ones on `mysql_url` (default MYSQL_URL, else the local server)."""
     started = time.perf_counter()
     names = {dept: database_name(prefix, dept) for dept in DEPARTMENTS}
+    servers = Servers(admin_url, mysql_url or default_mysql_url())
     sk = skeleton(seed, entities)
     workers = workers or os.cpu_count() or 2
     phases: dict[str, float] = {}
 
     # The databases are created while the plan's chunks are computed in other processes.
-    prepared = asyncio.create_task(_timed(phases, "schema", _prepare(admin_url, names, reset)))
+    prepared = asyncio.create_task(_timed(phases, "schema", _prepare(servers, names, reset)))
     try:
         t = time.perf_counter()
         with _pool(workers, sk) as pool:
@@ -113,7 +119,7 @@ async def seed(
     todo = jobs(plan)
     remaining = {dept: sum(1 for j in todo if j[0] == dept) for dept in DEPARTMENTS}
     finishing: list[asyncio.Task[None]] = []
-    with _pool(workers, (plan, admin_url, names)) as pool:
+    with _pool(workers, (plan, servers, names)) as pool:
         loop = asyncio.get_running_loop()
         futures = [loop.run_in_executor(pool, _run_job, job) for job in todo]
         try:
@@ -124,7 +130,7 @@ async def seed(
                 remaining[dept] -= 1
                 if remaining[dept] == 0:  # index and analyse while other departments load
                     finishing.append(
-                        asyncio.create_task(_finish(admin_url, names[dept], restore[dept], dept))
+                        asyncio.create_task(_finish(servers, names[dept], restore[dept], dept))
                     )
             phases["load"] = time.perf_counter() - t
             await asyncio.gather(*finishing)
@@ -141,9 +147,12 @@ async def seed(
     )
 
 
-async def drop(admin_url: str, prefix: str) -> None:
-    """Drop the six databases of a prefix (those that exist)."""
-    names = [database_name(prefix, dept) for dept in DEPARTMENTS]
+async def drop(admin_url: str, prefix: str, mysql_url: str | None = None) -> None:
+    """Drop the seven databases of a prefix (those that exist)."""
+    names = [database_name(prefix, dept) for dept in DEPARTMENTS if dept not in ON_MARIADB]
+    await mariadb.drop(
+        mysql_url or default_mysql_url(), [database_name(prefix, d) for d in ON_MARIADB]
+    )
 
     async def drop_one(name: str) -> None:
         conn = await asyncpg.connect(admin_url)
@@ -193,19 +202,37 @@ SELECT format('SELECT setval(%L, coalesce(max(%I), 0) + 1, false) FROM %I.%I',
 """
 
 
-async def _prepare(admin_url: str, names: dict[str, str], reset: bool) -> dict[str, list[str]]:
+@dataclass(frozen=True)
+class Servers:
+    """Where the departments' databases go: PostgreSQL, and MariaDB for demo.codes.ON_MARIADB."""
+
+    postgres: str
+    mariadb: str
+
+
+async def _prepare(servers: Servers, names: dict[str, str], reset: bool) -> dict[str, list[str]]:
     if not reset:
-        conn = await asyncpg.connect(admin_url)
+        conn = await asyncpg.connect(servers.postgres)
         try:
             existing = await conn.fetch(
                 "SELECT datname FROM pg_database WHERE datname = ANY($1)", list(names.values())
             )
         finally:
             await conn.close()
-        if existing:
-            taken = ", ".join(sorted(r["datname"] for r in existing))
-            raise RuntimeError(f"databases exist ({taken}); seed with reset to replace them")
-    restore = await asyncio.gather(*(_create(admin_url, names[d], d, reset) for d in DEPARTMENTS))
+        taken = [r["datname"] for r in existing]
+        taken += await mariadb.existing(servers.mariadb, [names[d] for d in ON_MARIADB])
+        if taken:
+            raise RuntimeError(
+                f"databases exist ({', '.join(sorted(taken))}); seed with reset to replace them"
+            )
+    restore = await asyncio.gather(
+        *(
+            mariadb.create(servers.mariadb, names[d], d, reset)
+            if d in ON_MARIADB
+            else _create(servers.postgres, names[d], d, reset)
+            for d in DEPARTMENTS
+        )
+    )
     return dict(zip(DEPARTMENTS, restore, strict=True))
 
 
@@ -236,10 +263,11 @@ async def _schema(admin_url: str, database: str, dept: str) -> list[str]:
         await conn.close()
 
 
-async def _finish(
-    admin_url: str, database: str, restore: list[str], dept: str | None = None
-) -> None:
-    conn = await asyncpg.connect(admin_url, database=database)
+async def _finish(servers: Servers, database: str, restore: list[str], dept: str) -> None:
+    if dept in ON_MARIADB:
+        await mariadb.finish(servers.mariadb, database, dept)
+        return
+    conn = await asyncpg.connect(servers.postgres, database=database)
     try:
         await conn.execute("SET synchronous_commit = off")
         await conn.execute("SET maintenance_work_mem = '256MB'")
@@ -250,7 +278,7 @@ async def _finish(
         # Change notifications go on after the load: a million COPY rows must not each
         # notify (departments/<code>.notify.sql: the triggers the hub's cache listens to).
         notify = DDL_DIR / f"{dept}.notify.sql"
-        if dept and notify.exists():
+        if notify.exists():
             await conn.execute((DDL_DIR / "hub_notify.sql").read_text())
             await conn.execute(notify.read_text())
         await conn.execute("ANALYZE")
@@ -282,8 +310,10 @@ def _chunk(c: int) -> Facts:
 
 
 def _run_job(job: Job) -> tuple[Job, dict[str, int]]:
-    plan, admin_url, names = _shared
-    return job, asyncio.run(_load(plan, admin_url, names[job[0]], job))
+    plan, servers, names = _shared
+    if job[0] in ON_MARIADB:
+        return job, asyncio.run(mariadb.load(plan, servers.mariadb, names[job[0]], job))
+    return job, asyncio.run(_load(plan, servers.postgres, names[job[0]], job))
 
 
 async def _load(plan: Plan, admin_url: str, database: str, job: Job) -> dict[str, int]:
@@ -312,6 +342,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=os.environ.get("DATABASE_URL"),
         help="PostgreSQL server URL to create the databases from (default: $DATABASE_URL)",
     )
+    parser.add_argument(
+        "--mysql-url",
+        default=None,
+        help="MariaDB server URL for the health commission (default: $MYSQL_URL, else "
+        "mysql://root@127.0.0.1:3306)",
+    )
     parser.add_argument("--prefix", default="jsh_", help="database name prefix (default jsh_)")
     parser.add_argument("--entities", type=int, default=20_000, help="market entities (20000)")
     parser.add_argument("--seed", type=int, default=7, help="random seed (7)")
@@ -330,7 +366,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not 1 <= args.entities <= MAX_ENTITIES:
         parser.error(f"--entities must be between 1 and {MAX_ENTITIES:,}")
     if args.drop:
-        asyncio.run(drop(args.database_url, args.prefix))
+        asyncio.run(drop(args.database_url, args.prefix, args.mysql_url))
         print(f"dropped {args.prefix}{{{','.join(DEPARTMENTS)}}}")
         return 0
     try:
@@ -342,6 +378,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 args.seed,
                 reset=not args.no_reset,
                 workers=args.workers,
+                mysql_url=args.mysql_url,
             )
         )
     except RuntimeError as e:  # the databases exist and --no-reset was given

@@ -3,7 +3,8 @@
 The reverse of the adapters' mapping files (adapters/mappings/*.toml): market regulation keeps
 pinyin-initial columns, ecology dates as 'YYYYMMDD' and money in fen, emergency management
 timestamps and a legacy key, culture camelCase columns, Chinese labels and uuids, fire rescue
-upper-case names in its own schema with numeric codes.
+upper-case names in its own schema with numeric codes, the health commission (on MariaDB)
+integer codes, DECIMAL yuan, JSON arrays and its own unit ids.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from collections.abc import Callable, Iterable
 from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any, NamedTuple
+
+import orjson
 
 from demo.catalog import Item
 from demo.codes import KIND, PENALTY_KIND, PERMIT_STATUS, RESULT
@@ -170,7 +173,7 @@ class EmergencyShape(Shape):
         return (pid, key, number, name, self.day(start), expires, PERMIT_STATUS[self.dept][status])
 
     def penalty(self, pid: Any, key: str, p: Penalty, fact: str) -> Row:
-        kind = PENALTY_KIND["emergency"][p.kind]
+        kind = PENALTY_KIND[self.dept][p.kind]
         serious = 1 if p.serious else 0
         return (pid, key, p.doc_no, kind, yuan(p.fine_fen), self.day(p.decided), fact, serious)
 
@@ -221,9 +224,59 @@ class FireShape(Shape):
     conflicts = table("inspector_conflict", "inspector_id org_uscc reason")
 
 
+class HealthShape(EmergencyShape):
+    """MariaDB: snake_case English names, integer codes with code tables, DATETIME (office
+    hours, as emergency management's timestamps), money in DECIMAL yuan, JSON arrays, rows
+    keyed by its own unit id (supervised_unit has the USCC)."""
+
+    dept = "health"
+    permits = table(
+        "practice_licence",
+        "licence_id unit_id licence_no licence_type issued_at expires_at status_id",
+    )
+    penalties = table(
+        "administrative_penalty",
+        "penalty_id unit_id decision_no penalty_type_id fine_yuan decided_at violation_text"
+        " is_serious",
+    )
+    inspections = table("supervision_check", "check_id unit_id checked_at result_id inspector_nos")
+    items = table(
+        "random_check_item",
+        "item_code item_name legal_basis entity_kind_ids industry_sections standard_code"
+        " delegable skill_tags",
+    )
+    inspectors = table(
+        "health_inspector", "inspector_no full_name cert_no skill_tags district_code on_duty"
+    )
+    conflicts = table("inspector_recusal", "inspector_no unit_id reason")
+
+    def inspection(self, pid: Any, key: str, on: int, result: int, staff: list[str]) -> Row:
+        return (pid, key, self.day(on), RESULT["health"][result], _json(staff))
+
+    def item(self, it: Item) -> Row:
+        kinds = [KIND["health"][k] for k in it.kinds]
+        return (it.code, it.name, it.basis, _json(kinds), _json(list(it.industries)),
+                it.standard, int(it.delegable), _json(list(it.tags)))  # fmt: skip
+
+    def inspector(self, x: Inspector) -> Row:
+        return (x.id, x.name, x.cert, _json(list(x.tags)), DISTRICTS[x.district].code,
+                int(x.on_duty))  # fmt: skip
+
+
+def _json(values: list[Any]) -> str:
+    return orjson.dumps(values).decode()
+
+
 SHAPES: dict[str, Shape] = {
     s.dept: s
-    for s in (MarketShape(), EcologyShape(), EmergencyShape(), CultureShape(), FireShape())
+    for s in (
+        MarketShape(),
+        EcologyShape(),
+        EmergencyShape(),
+        CultureShape(),
+        FireShape(),
+        HealthShape(),
+    )
 }
 
 # Permit numbers in each permit's real-life format: (rng, uscc, district, year) -> number.
@@ -256,4 +309,12 @@ PERMIT_NUMBERS: dict[str, Callable[[random.Random, str, int, int], str]] = {
     "aj": lambda r, u, d, y: f"青{DISTRICTS[d].abbr}消安检字〔{y}〕第{below(r, 10**4):04d}号",
     "ys": lambda r, u, d, y: f"青消验字〔{y}〕第{below(r, 10**4):04d}号",
     "ba": lambda r, u, d, y: f"青消备字〔{y}〕第{below(r, 10**4):04d}号",
+    # 登记号: the organization code in the USCC, the district, economic type, class, serial
+    "yljg": lambda r, u, d, y: (
+        f"{u[8:17]}{DISTRICTS[d].code}{pick(r, ('11', '17', '21', '41'))}"
+        f"{pick(r, ('A100', 'A200', 'B100', 'C200', 'D100', 'D200'))}1"
+    ),
+    "fszl": lambda r, u, d, y: f"鲁卫放证字〔{y}〕第{DISTRICTS[d].code}{below(r, 10**4):04d}号",
+    "zybwh": lambda r, u, d, y: f"{DISTRICTS[d].code}{y}{below(r, 10**6):06d}",
+    "ggcs": lambda r, u, d, y: f"青{DISTRICTS[d].abbr}卫公字〔{y}〕第{below(r, 10**6):06d}号",
 }

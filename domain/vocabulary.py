@@ -111,5 +111,6 @@ INDUSTRIES = {
     "H": "住宿和餐饮业 accommodation and catering",
     "L": "租赁和商务服务业 leasing and business services",
     "P": "教育 education",
+    "Q": "卫生和社会工作 health and social work",
     "R": "文化、体育和娱乐业 culture, sports and entertainment",
 }

@@ -1,7 +1,8 @@
 """Shared fixtures: each test run seeds its own uniquely-named databases and drops them after.
 
-Real PostgreSQL and Redis only: the servers named by DATABASE_URL / REDIS_URL (the `./hub test`
-command starts embedded ones when those are unset).
+Real PostgreSQL, MariaDB and Redis only: the servers named by DATABASE_URL / MYSQL_URL /
+REDIS_URL (the `./hub test` command starts embedded ones when those are unset and, for MariaDB,
+none answers at 127.0.0.1:3306).
 """
 
 from __future__ import annotations
@@ -15,12 +16,14 @@ import asyncpg
 import httpx
 import pytest
 
-from adapters.settings import ROOT, Settings, database_dsn, load_departments
+from adapters.settings import ROOT, Settings, database_dsn, load_departments, mysql_url
+from demo import mariadb
 from demo.seed import SeedReport, seed
 from gateway.app import create_app
 from gateway.auth import AuthConfig, issue_token
 
 ADMIN_URL = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+MYSQL_URL = mysql_url()  # the MariaDB server of the health commission (MYSQL_URL)
 # One secret per test process (this module may be imported as conftest and tests.conftest).
 AUTH = AuthConfig(
     issuer="joint-supervision-hub",
@@ -63,6 +66,8 @@ TEST_ENTITIES = 400
 
 
 async def drop_databases(admin_url: str, prefix: str) -> None:
+    """Every database of the prefix: PostgreSQL's, and MariaDB's (the health commission)."""
+    await mariadb.drop(MYSQL_URL, await mariadb.list_databases(MYSQL_URL, prefix))
     conn = await asyncpg.connect(admin_url)
     try:
         names = await conn.fetch(
@@ -96,7 +101,8 @@ def make_settings(prefix: str, **overrides: Any) -> Settings:
         "database_url": ADMIN_URL,
         "redis_url": REDIS_URL,
         "db_prefix": prefix,
-        "departments": load_departments(TEST_DEPARTMENTS, ADMIN_URL, prefix),
+        "mysql_url": MYSQL_URL,
+        "departments": load_departments(TEST_DEPARTMENTS, ADMIN_URL, prefix, MYSQL_URL),
     }
     values.update(overrides)
     return Settings(**values)

@@ -1,4 +1,5 @@
-"""Batch by key: a page of 100 entities costs one statement per department per record kind."""
+"""Batch by key: a page of 100 entities costs one statement per department per record kind,
+the MariaDB department (health, kind = "mysql") counted like the PostgreSQL ones."""
 
 from __future__ import annotations
 
@@ -27,11 +28,12 @@ async def test_page_of_100_costs_one_statement_per_department_per_kind(hub: Hub)
     # market: the register page + permits + penalties + inspections
     assert spent["market"] == 4
     # the other inspecting departments: permits + penalties + inspections
-    for code in ("ecology", "emergency", "culture", "fire"):
+    for code in ("ecology", "emergency", "culture", "fire", "health"):
         assert spent[code] == 3, (code, spent)
+    assert hub.registry.get("health").kind == "mysql"
     # credit platform: ratings + records (shared by `credit` and `creditRecords`)
     assert spent["credit"] == 2
-    assert sum(spent.values()) == 18
+    assert sum(spent.values()) == 21
 
 
 async def test_statement_count_does_not_grow_with_page_size(hub: Hub) -> None:

@@ -18,6 +18,7 @@ async def test_healthz_and_readyz(hub: Hub) -> None:
         "culture",
         "fire",
         "credit",
+        "health",
     }
 
 

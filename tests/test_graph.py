@@ -20,13 +20,13 @@ query($u: String!) {
 }"""
 
 
-async def test_entity_has_records_from_five_departments(hub: Hub, seeded) -> None:
+async def test_entity_has_records_from_every_inspecting_department(hub: Hub, seeded) -> None:
     body = await hub.gql(FULL, {"u": seeded.sample_uscc})
     assert "errors" not in body, body
     e = body["data"]["entity"]
     assert e["uscc"] == seeded.sample_uscc and e["name"]
     permit_departments = {p["department"]["code"] for p in e["permits"]}
-    assert permit_departments >= {"market", "ecology", "emergency", "culture", "fire"}
+    assert permit_departments >= {"market", "ecology", "emergency", "culture", "fire", "health"}
     assert len({p["department"]["code"] for p in e["penalties"]}) >= 2
     assert e["credit"]["grade"] in {"A", "B", "C", "D"}
     assert all(r["department"]["code"] == "credit" for r in e["creditRecords"])
@@ -146,7 +146,7 @@ async def test_bad_cursor_is_refused(hub: Hub) -> None:
 async def test_departments_with_health(hub: Hub) -> None:
     body = await hub.gql("{ departments { code name nameEn health { status latencyMs } } }")
     deps = {d["code"]: d for d in body["data"]["departments"]}
-    assert set(deps) == {"market", "ecology", "emergency", "culture", "fire", "credit"}
+    assert set(deps) == {"market", "ecology", "emergency", "culture", "fire", "credit", "health"}
     assert all(d["health"]["status"] == "UP" for d in deps.values())
 
 

@@ -1,4 +1,5 @@
-"""The demo seeder against a real PostgreSQL: valid keys, departments that agree, determinism."""
+"""The demo seeder against a real PostgreSQL and MariaDB: valid keys, departments that agree,
+determinism."""
 
 from __future__ import annotations
 
@@ -8,14 +9,19 @@ import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest
 
-from demo.codes import DEPARTMENTS, INSPECTING
+from adapters.mysql import Server, connect
+from demo import mariadb
+from demo.codes import DEPARTMENTS, INSPECTING, ON_MARIADB
 from demo.seed import SeedReport, database_name, drop, seed
 from domain.uscc import parse
+from tests.conftest import MYSQL_URL
 
 ADMIN_URL = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 ENTITIES = 300
@@ -39,7 +45,10 @@ class City:
     first_digests: dict[str, dict[str, str]]
     second_digests: dict[str, dict[str, str]]
 
-    async def fetch(self, dept: str, sql: str, *args: object) -> list[asyncpg.Record]:
+    async def fetch(self, dept: str, sql: str, *args: object) -> list[Any]:
+        """Rows of `sql` in the department's database (MariaDB's take %s placeholders)."""
+        if dept in ON_MARIADB:
+            return await _mariadb_fetch(database_name(self.prefix, dept), sql, *args)
         conn = await asyncpg.connect(ADMIN_URL, database=database_name(self.prefix, dept))
         try:
             return await conn.fetch(sql, *args)
@@ -47,9 +56,31 @@ class City:
             await conn.close()
 
 
+async def _mariadb_fetch(database: str, sql: str, *args: object) -> list[Any]:
+    conn = await connect(Server.from_url(MYSQL_URL), 10, db=database)
+    try:
+        async with conn.cursor() as cursor:
+            await cursor.execute(sql, args or None)
+            return list(await cursor.fetchall())
+    finally:
+        conn.close()
+
+
 async def _digests(prefix: str) -> dict[str, dict[str, str]]:
     out = {}
+    for dept in ON_MARIADB:  # CHECKSUM TABLE: a checksum of the table's rows
+        database = database_name(prefix, dept)
+        tables = await _mariadb_fetch(
+            database,
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE()",
+        )
+        out[dept] = {
+            t: str((await _mariadb_fetch(database, f"CHECKSUM TABLE `{t}` EXTENDED"))[0][1])
+            for (t,) in tables
+        }
     for dept in DEPARTMENTS:
+        if dept in ON_MARIADB:
+            continue
         conn = await asyncpg.connect(ADMIN_URL, database=database_name(prefix, dept))
         try:
             out[dept] = {
@@ -64,25 +95,25 @@ async def _digests(prefix: str) -> dict[str, dict[str, str]]:
 
 @pytest.fixture(scope="module")
 async def city() -> AsyncIterator[City]:
-    try:
-        await (await asyncpg.connect(ADMIN_URL, timeout=5)).close()
-    except (OSError, asyncpg.PostgresError) as e:
-        pytest.skip(f"no PostgreSQL server at {ADMIN_URL}: {e}")
     prefix = f"t{uuid.uuid4().hex[:8]}_"
     try:
-        first = await seed(ADMIN_URL, prefix, ENTITIES, seed=11)
+        first = await seed(ADMIN_URL, prefix, ENTITIES, seed=11, mysql_url=MYSQL_URL)
         first_digests = await _digests(prefix)
-        second = await seed(ADMIN_URL, prefix, ENTITIES, seed=11)  # reset: drops, fills again
+        # reset: drops, fills again
+        second = await seed(ADMIN_URL, prefix, ENTITIES, seed=11, mysql_url=MYSQL_URL)
         yield City(prefix, first, second, first_digests, await _digests(prefix))
     finally:
-        await drop(ADMIN_URL, prefix)
+        await drop(ADMIN_URL, prefix, MYSQL_URL)
 
 
-async def test_six_databases_with_rows(city: City) -> None:
+async def test_seven_databases_with_rows(city: City) -> None:
     rows = await city.fetch(
         "market", "SELECT datname FROM pg_database WHERE starts_with(datname, $1)", city.prefix
     )
-    assert {r["datname"] for r in rows} == {f"{city.prefix}{d}" for d in DEPARTMENTS}
+    on_postgres = [d for d in DEPARTMENTS if d not in ON_MARIADB]
+    assert {r["datname"] for r in rows} == {f"{city.prefix}{d}" for d in on_postgres}
+    assert await mariadb.list_databases(MYSQL_URL, city.prefix) == [f"{city.prefix}health"]
+    assert len(DEPARTMENTS) == 7
     for dept in DEPARTMENTS:
         assert city.first.counts[dept] > 0, dept
     assert city.first.rows["market"]["scztdj"] == ENTITIES
@@ -104,6 +135,7 @@ async def test_every_uscc_is_valid_and_registered(city: City) -> None:
         "fire": "SELECT org_uscc FROM fire.safety_approval"
         " UNION SELECT org_uscc FROM fire.inspection",
         "credit": "SELECT uscc FROM credit_rating UNION SELECT uscc FROM credit_record",
+        "health": "SELECT uscc FROM supervised_unit",
     }
     for dept, sql in keyed.items():
         codes = {r[0] for r in await city.fetch(dept, sql)}
@@ -167,6 +199,11 @@ async def test_sample_entity_is_known_everywhere(city: City) -> None:
         ),
         "culture": ('SELECT count(*) FROM "businessPermit" WHERE "creditCode" = $1', u),
         "fire": ("SELECT count(*) FROM fire.safety_approval WHERE org_uscc = $1", u),
+        "health": (
+            "SELECT count(*) FROM practice_licence JOIN supervised_unit USING (unit_id)"
+            " WHERE uscc = %s",
+            u,
+        ),
     }
     for dept, (sql, arg) in permits.items():
         (row,) = await city.fetch(dept, sql, arg)
@@ -178,6 +215,8 @@ async def test_sample_entity_is_known_everywhere(city: City) -> None:
         " WHERE m.uscc = $1",
         "culture": 'SELECT count(*) FROM "adminPenalty" WHERE "creditCode" = $1',
         "fire": "SELECT count(*) FROM fire.penalty_case WHERE org_uscc = $1",
+        "health": "SELECT count(*) FROM administrative_penalty JOIN supervised_unit"
+        " USING (unit_id) WHERE uscc = %s",
     }
     punished = [d for d, sql in penalties.items() if (await city.fetch(d, sql, u))[0][0]]
     assert len(punished) >= 2
@@ -201,6 +240,7 @@ async def test_penalties_are_published_by_the_credit_platform(city: City) -> Non
             ("emergency", "punishment"),
             ("culture", "adminPenalty"),
             ("fire", "fire.penalty_case"),
+            ("health", "administrative_penalty"),
         )
         if city.first.rows[dept][table]
     }
@@ -224,6 +264,8 @@ async def test_code_values_are_those_the_mappings_translate(city: City) -> None:
     """Every coded column holds only values the adapters' mapping file knows (CODES.md)."""
     checked = 0
     for dept in (*INSPECTING, "credit"):
+        if dept in ON_MARIADB:
+            continue  # test_health_codes_json_and_money below
         mapping = tomllib.loads((MAPPINGS / f"{dept}.toml").read_text(encoding="utf-8"))
         for record in mapping["records"].values():
             for spec in record["fields"].values():
@@ -255,3 +297,47 @@ def _ident(name: str) -> str:
             '"' + (part if part not in (part.lower(), part.upper()) else part.lower()) + '"'
         )
     return ".".join(parts)
+
+
+async def test_health_keys_resolve_through_its_units(city: City) -> None:
+    """The MariaDB department: every row's unit id is a supervised unit with a valid USCC."""
+    unresolved = await city.fetch(
+        "health",
+        """
+        SELECT unit_id FROM practice_licence UNION SELECT unit_id FROM administrative_penalty
+        UNION SELECT unit_id FROM supervision_check UNION SELECT unit_id FROM inspector_recusal
+        EXCEPT SELECT unit_id FROM supervised_unit""",
+    )
+    assert unresolved == []
+    units = await city.fetch("health", "SELECT uscc, unit_type_id FROM supervised_unit")
+    assert units and all(not parse(u).legacy for u, _ in units)
+    assert {t for _, t in units} <= {1, 2, 3, 4}
+
+
+async def test_health_codes_json_and_money(city: City) -> None:
+    """Integer codes the mapping translates, JSON arrays, DECIMAL yuan and DATETIME."""
+    mapping = tomllib.loads((MAPPINGS / "health.toml").read_text(encoding="utf-8"))
+    checked = 0
+    for record in mapping["records"].values():
+        for spec in record["fields"].values():
+            if not isinstance(spec, dict) or "codes" not in spec:
+                continue
+            known = set(mapping["codes"][spec["codes"]])
+            table, column = f"`{record['table']}`", f"`{spec['column']}`"
+            if spec.get("type") == "json":
+                sql = (
+                    f"SELECT DISTINCT j.v FROM {table}, JSON_TABLE({column}, '$[*]'"
+                    " COLUMNS (v VARCHAR(40) PATH '$')) AS j"
+                )
+            else:
+                sql = f"SELECT DISTINCT {column} FROM {table}"
+            used = {str(v) for (v,) in await city.fetch("health", sql)}
+            assert used and used <= known, (record["table"], spec["column"], used - known)
+            checked += 1
+    assert checked == 4  # licence status, penalty type, check result, item kinds
+    fines = await city.fetch(
+        "health", "SELECT fine_yuan, decided_at FROM administrative_penalty WHERE fine_yuan > 0"
+    )
+    assert fines and all(isinstance(f, Decimal) and isinstance(d, datetime) for f, d in fines)
+    staff = await city.fetch("health", "SELECT inspector_nos FROM supervision_check LIMIT 5")
+    assert all(s.startswith('["WJ') for (s,) in staff)
