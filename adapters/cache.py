@@ -1,6 +1,7 @@
 """A Redis read-through cache of department lookups by entity key, invalidated by each
-department's change notifications (LISTEN hub_changes) and bounded by a TTL where a source
-sends none.
+department's change notifications (LISTEN hub_changes on PostgreSQL, the hub_changes table
+polled on MySQL-family databases: adapters/change_table.py) and bounded by a TTL where a
+source sends none.
 
 It caches the department's rows, not answers: field permissions apply to every request on
 top of them, so whoever asks sees exactly what they may see. Redis trouble makes a lookup a
@@ -19,6 +20,8 @@ from typing import Any
 import asyncpg
 import orjson
 
+from adapters.change_table import ChangePoller
+from adapters.mysql import MySQLSource
 from adapters.postgres import PostgresSource, Row
 from domain.records import RECORD_FIELDS
 from telemetry import metrics
@@ -195,11 +198,15 @@ class CachedLookup:
 
 
 class ChangeListener:
-    """One LISTEN connection per department; a notification drops that entity's rows."""
+    """One LISTEN connection per PostgreSQL department, one change-table poller per MySQL-
+    family one; a change drops that entity's rows."""
 
     def __init__(self, sources: Sequence[Any], cache: RowCache) -> None:
         # Only database sources notify; an API source's rows live out their TTL.
         self.sources = [s for s in sources if isinstance(s, PostgresSource)]
+        self.pollers = [
+            ChangePoller(s, cache.invalidate) for s in sources if isinstance(s, MySQLSource)
+        ]
         self.cache = cache
         self._conns: dict[str, asyncpg.Connection] = {}
         self._silent: set[str] = set()
@@ -207,6 +214,8 @@ class ChangeListener:
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._keep_listening())
+        for poller in self.pollers:
+            await poller.start()
 
     async def _keep_listening(self) -> None:
         """(Re)connect every department that is not listening, every few seconds: a source
@@ -246,5 +255,7 @@ class ChangeListener:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+        for poller in self.pollers:
+            await poller.stop()
         for conn in self._conns.values():
             await conn.close(timeout=2)
