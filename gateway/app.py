@@ -320,6 +320,7 @@ def create_app(
             )
             listener = ChangeListener(list(registry), app.state.cache)
             await listener.start()
+        app.state.listener = listener
         log.info("started", extra={"departments": registry.codes()})
         _tune_gc()
         try:

@@ -53,7 +53,14 @@ def serve(host: str, port: int, workers: int) -> None:
 
 
 async def _demo_seeded(settings: settings_mod.Settings) -> str | None:
-    """A sample USCC if the demo departments are already seeded, else None."""
+    """A sample USCC if the demo departments are already seeded, else None (also when the
+    MariaDB ones are missing, e.g. MYSQL_URL now names another server)."""
+    from demo import mariadb
+    from demo.codes import ON_MARIADB
+
+    wanted = [f"{settings.db_prefix}{code}" for code in ON_MARIADB]
+    if len(await mariadb.existing(settings.mysql_url, wanted)) < len(wanted):
+        return None
     dsn = settings_mod.database_dsn(settings.database_url, f"{settings.db_prefix}market")
     try:
         conn = await asyncpg.connect(dsn)
@@ -75,7 +82,13 @@ async def _prepare_demo(entities: int, seed: int, reseed: bool) -> str:
     sample = None if reseed else await _demo_seeded(settings)
     if sample is None:
         print(f"seeding demo departments with {entities} entities…", file=sys.stderr)
-        report = await run_seed(settings.database_url, settings.db_prefix, entities, seed)
+        report = await run_seed(
+            settings.database_url,
+            settings.db_prefix,
+            entities,
+            seed,
+            mysql_url=settings.mysql_url,
+        )
         sample = report.sample_uscc
         await _mark_seeded(settings, sample, entities, seed)
     return sample
@@ -118,7 +131,7 @@ def demo(host: str, port: int, workers: int, entities: int, seed: int, reseed: b
     planner = issue_token(cfg, "planner-demo", "market", ["planner"], name="联合抽查办公室")
     inspectors = "".join(
         f"    {dept:<10} {issue_token(cfg, f'inspector-{dept}', dept, ['officer', 'inspector'])}\n"
-        for dept in ("market", "ecology", "emergency", "culture", "fire")
+        for dept in ("market", "ecology", "emergency", "culture", "fire", "health")
     )
     # Four eyes: reviewers are other people than the inspectors who enter results.
     reviewers = "".join(

@@ -16,6 +16,7 @@ import asyncpg
 import httpx
 import pytest
 
+from adapters.mysql import Server, connect
 from adapters.settings import ROOT, Settings, database_dsn, load_departments, mysql_url
 from demo import mariadb
 from demo.seed import SeedReport, seed
@@ -81,6 +82,17 @@ async def drop_databases(admin_url: str, prefix: str) -> None:
             await conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
     finally:
         await conn.close()
+
+
+async def mariadb_rows(database: str, sql: str, *args: Any) -> list[tuple[Any, ...]]:
+    """Rows of one statement (%s placeholders) in a database on the MariaDB server."""
+    conn = await connect(Server.from_url(MYSQL_URL), 10, db=database)
+    try:
+        async with conn.cursor() as cursor:
+            await cursor.execute(sql, args or None)
+            return list(await cursor.fetchall())
+    finally:
+        conn.close()
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,6 @@
-"""The embedded PostgreSQL and Redis really start, answer, restart and stop (never skipped:
-`run` and `test` depend on them when no DATABASE_URL / REDIS_URL is configured)."""
+"""The embedded PostgreSQL, MariaDB and Redis really start, answer, restart and stop (never
+skipped: `run` and `test` depend on them when no DATABASE_URL / MYSQL_URL / REDIS_URL is
+configured)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,9 @@ import asyncpg
 import pytest
 import redis.asyncio as aioredis
 
-from embedded import ensure_services, start_postgres, start_redis
+from adapters.mysql import Server, connect
+from adapters.settings import DEFAULT_MYSQL_URL
+from embedded import ensure_services, start_mariadb, start_postgres, start_redis
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -50,6 +53,37 @@ async def test_postgres_starts_answers_and_keeps_data_across_restart(hub_root: P
     assert pg.process.poll() is not None
 
 
+async def _databases(url: str, *statements: str) -> list[str]:
+    conn = await connect(Server.from_url(url), 10)
+    try:
+        async with conn.cursor() as cursor:
+            for statement in statements:
+                await cursor.execute(statement)
+            await cursor.execute("SHOW DATABASES")
+            return [row[0] for row in await cursor.fetchall()]
+    finally:
+        conn.close()
+
+
+async def test_mariadb_starts_answers_and_keeps_data_across_restart(hub_root: Path) -> None:
+    """The MariaDB department's server where none runs: root over TCP without a password."""
+    with start_mariadb(hub_root) as server:
+        assert server.url.startswith("mysql://root@127.0.0.1:")
+        assert server.url != DEFAULT_MYSQL_URL, "its own port, never the machine's server"
+        names = await _databases(
+            server.url,
+            "CREATE DATABASE survives_restart CHARACTER SET utf8mb4",
+            "CREATE TABLE survives_restart.t (id INT PRIMARY KEY, note JSON)",
+        )
+        assert "survives_restart" in names
+    assert server.process.poll() is not None, "stop() must end the server"
+
+    # The second start reuses the initialised data dir instead of running install-db again.
+    with start_mariadb(hub_root) as server:
+        assert "survives_restart" in await _databases(server.url)
+    assert server.process.poll() is not None
+
+
 async def test_redis_starts_answers_and_stops(hub_root: Path) -> None:
     with start_redis(hub_root) as server:
         client = aioredis.from_url(server.url)
@@ -64,13 +98,27 @@ def test_ensure_services_takes_configured_urls_as_they_are(
     hub_root: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("DATABASE_URL", "postgresql://u@db.invalid/x")
+    monkeypatch.setenv("MYSQL_URL", "mysql://u@mariadb.invalid/x")
     monkeypatch.setenv("REDIS_URL", "redis://cache.invalid/0")
     with ensure_services(hub_root) as env:
         assert env == {
             "DATABASE_URL": "postgresql://u@db.invalid/x",
+            "MYSQL_URL": "mysql://u@mariadb.invalid/x",
             "REDIS_URL": "redis://cache.invalid/0",
         }
     assert not any(hub_root.iterdir()), "nothing may be started for configured URLs"
+
+
+def test_a_mariadb_running_at_its_default_address_is_used(
+    hub_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """This machine and CI run MariaDB at 127.0.0.1:3306: with MYSQL_URL unset it is used."""
+    monkeypatch.setenv("DATABASE_URL", "postgresql://u@db.invalid/x")
+    monkeypatch.setenv("REDIS_URL", "redis://cache.invalid/0")
+    monkeypatch.delenv("MYSQL_URL", raising=False)
+    with ensure_services(hub_root) as env:
+        assert env["MYSQL_URL"] == DEFAULT_MYSQL_URL
+    assert not any(hub_root.iterdir()), "nothing is started beside a running server"
 
 
 def test_exec_cli_passes_urls_and_exit_code(hub_root: Path) -> None:

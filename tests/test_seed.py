@@ -16,12 +16,11 @@ from typing import Any
 import asyncpg
 import pytest
 
-from adapters.mysql import Server, connect
 from demo import mariadb
 from demo.codes import DEPARTMENTS, INSPECTING, ON_MARIADB
 from demo.seed import SeedReport, database_name, drop, seed
 from domain.uscc import parse
-from tests.conftest import MYSQL_URL
+from tests.conftest import MYSQL_URL, mariadb_rows
 
 ADMIN_URL = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 ENTITIES = 300
@@ -48,7 +47,7 @@ class City:
     async def fetch(self, dept: str, sql: str, *args: object) -> list[Any]:
         """Rows of `sql` in the department's database (MariaDB's take %s placeholders)."""
         if dept in ON_MARIADB:
-            return await _mariadb_fetch(database_name(self.prefix, dept), sql, *args)
+            return await mariadb_rows(database_name(self.prefix, dept), sql, *args)
         conn = await asyncpg.connect(ADMIN_URL, database=database_name(self.prefix, dept))
         try:
             return await conn.fetch(sql, *args)
@@ -56,26 +55,16 @@ class City:
             await conn.close()
 
 
-async def _mariadb_fetch(database: str, sql: str, *args: object) -> list[Any]:
-    conn = await connect(Server.from_url(MYSQL_URL), 10, db=database)
-    try:
-        async with conn.cursor() as cursor:
-            await cursor.execute(sql, args or None)
-            return list(await cursor.fetchall())
-    finally:
-        conn.close()
-
-
 async def _digests(prefix: str) -> dict[str, dict[str, str]]:
     out = {}
     for dept in ON_MARIADB:  # CHECKSUM TABLE: a checksum of the table's rows
         database = database_name(prefix, dept)
-        tables = await _mariadb_fetch(
+        tables = await mariadb_rows(
             database,
             "SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE()",
         )
         out[dept] = {
-            t: str((await _mariadb_fetch(database, f"CHECKSUM TABLE `{t}` EXTENDED"))[0][1])
+            t: str((await mariadb_rows(database, f"CHECKSUM TABLE `{t}` EXTENDED"))[0][1])
             for (t,) in tables
         }
     for dept in DEPARTMENTS:
