@@ -3,8 +3,8 @@
     python -m bench.run [--quick] [--duration S] [--rounds N] [--processes 1,2]
                         [--workloads W1,W2,W3,W4,W5] [--hub-cache on|off] [--departments FILE]
 
-Seeds (or reuses) the six demo departments at 1,081,742 entities under the prefix `ref_` on
-DATABASE_URL; installs PostGraphile 4 and autocannon into bench/.node (git-ignored) unless
+Seeds (or reuses) the demo departments at 1,081,742 entities under the prefix `ref_` on
+DATABASE_URL (the health commission's on MYSQL_URL; the six others are the ones read here); installs PostGraphile 4 and autocannon into bench/.node (git-ignored) unless
 there; then, with one server process each and again with two, runs the hub and PostGraphile
 (over the market-regulation database) in alternating blocks of interleaved rounds, driven by
 the same autocannon driver (bench/load.mjs): 16 connections, every request with other
@@ -663,7 +663,7 @@ def report(bench: Bench, info: dict[str, Any], command: str, elapsed: float) -> 
         "",
         f"{a.connections} connections, {a.duration:g} s per run, {a.rounds} interleaved rounds,"
         " medians; every request carries other variables. Reference city: "
-        f"{a.entities:,} entities in six department databases.",
+        f"{a.entities:,} entities, read from six PostgreSQL department databases.",
         "",
         "| workload | server | procs | cold req/s | cold p50 / p99 ms | warm req/s"
         " | warm p50 / p99 ms | peak RSS MiB | CPU ms/req | SQL stmts/req (cold / warm)"

@@ -179,7 +179,7 @@ DEFAULT_LIST_SIZE: Final = 10
 # Expected sizes of list fields without a slicing argument: generous typical counts from the
 # demo departments and the planning rules, not maxima (cost is an estimate, not a bound).
 LIST_SIZES: Final[dict[tuple[str, str], int]] = {
-    ("Query", "departments"): 10,  # six today; room for more departments
+    ("Query", "departments"): 10,  # seven today; room for more departments
     ("Entity", "permits"): 20,
     ("Entity", "penalties"): 20,
     ("Entity", "inspections"): 20,
