@@ -8,6 +8,7 @@ load does not write a change row per row.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Iterator
 from itertools import islice
 from pathlib import Path
@@ -36,11 +37,17 @@ def _quote(ident: str) -> str:
 
 async def _run(server_url: str, sql: Iterable[str], database: str | None = None) -> None:
     conn = await connect(Server.from_url(server_url), _TIMEOUT, db=database)
+    # The driver logs the server's warnings; these statements warn by design (DROP DATABASE
+    # IF EXISTS of a database not there, an EVENT while the event scheduler is off).
+    driver = logging.getLogger("asyncmy")
+    level = driver.level
+    driver.setLevel(logging.ERROR)
     try:
         async with conn.cursor() as cursor:
             for statement in sql:
                 await cursor.execute(statement.rstrip(";"))
     finally:
+        driver.setLevel(level)
         await conn.ensure_closed()
 
 
