@@ -134,18 +134,21 @@ class MySQLSource(SqlSource):
         """Stop the statement the server is still running for us (e.g. waiting on a lock)."""
 
         async def kill() -> None:
+            conn = None
             try:
-                conn = await connect(self.server, self.timeout)
-            except Exception as e:  # the department is down: nothing runs there either
-                log.info("statement not stopped", extra={"department": self.code, "reason": e})
-                return
-            try:
-                async with conn.cursor() as cursor:
-                    await cursor.execute(f"KILL QUERY {int(thread_id)}")
-            except my_errors.MySQLError as e:  # the statement finished meanwhile
-                log.info("statement not stopped", extra={"department": self.code, "reason": e})
+                async with asyncio.timeout(self.timeout):
+                    conn = await connect(self.server, self.timeout)
+                    async with conn.cursor() as cursor:
+                        await cursor.execute(f"KILL QUERY {int(thread_id)}")
+            except (OSError, TimeoutError, my_errors.MySQLError) as e:
+                # Down (nothing runs there either), or the statement finished meanwhile.
+                log.info(
+                    "statement not stopped",
+                    extra={"department": self.code, "reason": type(e).__name__},
+                )
             finally:
-                conn.close()
+                if conn is not None:
+                    conn.close()
 
         task = asyncio.get_running_loop().create_task(kill())
         self._killing.add(task)

@@ -4,8 +4,9 @@
                         [--workloads W1,W2,W3,W4,W5] [--hub-cache on|off] [--departments FILE]
 
 Seeds (or reuses) the demo departments at 1,081,742 entities under the prefix `ref_` on
-DATABASE_URL (the health commission's on MYSQL_URL; the six others are the ones read here); installs PostGraphile 4 and autocannon into bench/.node (git-ignored) unless
-there; then, with one server process each and again with two, runs the hub and PostGraphile
+DATABASE_URL (the health commission's on MYSQL_URL; the six others are the ones read here);
+installs PostGraphile 4 and autocannon into bench/.node (git-ignored) unless there; then,
+with one server process each and again with two, runs the hub and PostGraphile
 (over the market-regulation database) in alternating blocks of interleaved rounds, driven by
 the same autocannon driver (bench/load.mjs): 16 connections, every request with other
 variables, medians over the rounds. Workloads: W1 one entity's full record; W2 a page of 100
