@@ -15,10 +15,11 @@ from pathlib import Path
 import asyncpg
 import pytest
 import redis.asyncio as aioredis
+from asyncmy.errors import OperationalError
 
 from adapters.mysql import Server, connect
 from adapters.settings import DEFAULT_MYSQL_URL
-from embedded import ensure_services, start_mariadb, start_postgres, start_redis
+from embedded import ensure_services, services, start_mariadb, start_postgres, start_redis
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -119,6 +120,25 @@ def test_a_mariadb_running_at_its_default_address_is_used(
     with ensure_services(hub_root) as env:
         assert env["MYSQL_URL"] == DEFAULT_MYSQL_URL
     assert not any(hub_root.iterdir()), "nothing is started beside a running server"
+
+
+async def test_without_a_local_mariadb_one_is_started_and_stopped(
+    hub_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A machine with no MariaDB where MYSQL_URL points by default: the run and test commands
+    get an embedded one (the machine's own server is never touched: the probe of its address
+    is what is replaced here)."""
+    monkeypatch.setenv("DATABASE_URL", "postgresql://u@db.invalid/x")
+    monkeypatch.setenv("REDIS_URL", "redis://cache.invalid/0")
+    monkeypatch.delenv("MYSQL_URL", raising=False)
+    monkeypatch.setitem(services.LOCAL, "MYSQL_URL", lambda: None)
+    with ensure_services(hub_root) as env:
+        assert env["MYSQL_URL"] != DEFAULT_MYSQL_URL
+        assert "information_schema" in await _databases(env["MYSQL_URL"])
+    assert (hub_root / "mariadb").is_dir()
+    assert services.LOCAL["MYSQL_URL"]() is None
+    with pytest.raises(OperationalError):  # stopped on exit: nothing listens
+        await _databases(env["MYSQL_URL"])
 
 
 def test_exec_cli_passes_urls_and_exit_code(hub_root: Path) -> None:
