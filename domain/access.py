@@ -49,6 +49,14 @@ class Principal:
         return self.kind in (ClientKind.OFFICER, ClientKind.PLANNER)
 
     @property
+    def inspector_id(self) -> str | None:
+        """An inspector's id in their department's pool: the subject of a token with role
+        inspector (the department's identity provider issues it so)."""
+        if self.kind == ClientKind.OFFICER and Role.INSPECTOR in self.roles:
+            return self.subject
+        return None
+
+    @property
     def actor(self) -> str:
         """How the audit chain names this principal."""
         dept = f"@{self.department}" if self.department else ""

@@ -20,11 +20,12 @@ from graphql import GraphQLSyntaxError
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Mount, Route
+from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
+from strawberry.subscriptions import GRAPHQL_SSE_PROTOCOL, GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 
 from adapters import settings as settings_mod
@@ -33,7 +34,7 @@ from adapters.registry import Registry
 from adapters.settings import Settings
 from domain.access import PUBLIC
 from execution import executor, planner
-from gateway import errors, logs, operations, ratelimit
+from gateway import errors, live, logs, operations, ratelimit
 from gateway.auth import AuthConfig
 from gateway.guard import Guard
 from gateway.media import GraphQLMediaType
@@ -48,7 +49,7 @@ log = logging.getLogger("gateway")
 WEB = Path(__file__).resolve().parent.parent / "web"
 
 
-class HubGraphQL(GraphQL):
+class HubGraphQL(live.Streams, GraphQL):
     """Strawberry's ASGI endpoint with a fresh per-request context (principal, loaders,
     partial errors); each operation is admitted (persisted, public, limits) before it runs,
     and reads of entity records are written to the access log after."""
@@ -321,11 +322,13 @@ def create_app(
             listener = ChangeListener(list(registry), app.state.cache)
             await listener.start()
         app.state.listener = listener
+        await live.start(app.state)  # event feed and delivery worker
         log.info("started", extra={"departments": registry.codes()})
         _tune_gc()
         try:
             yield
         finally:
+            await live.stop(app.state)
             await registry.close()
             await store.close()
             await app.state.limiter_redis.aclose()
@@ -333,10 +336,15 @@ def create_app(
                 await listener.stop()
             await app.state.redis.aclose()
 
-    graphql = HubGraphQL(schema, graphql_ide="graphiql")
+    graphql = HubGraphQL(
+        schema,
+        graphql_ide="graphiql",
+        subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_SSE_PROTOCOL),
+    )
     app = Starlette(
         routes=[
             Route("/graphql", graphql),
+            WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", prometheus),

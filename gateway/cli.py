@@ -23,10 +23,13 @@ from adapters import settings as settings_mod
 from adapters.registry import Registry
 from gateway import logs
 from gateway.auth import AuthConfig, issue_token
-from resolvers.context import RequestContext
-from store import access, audit
+from store import access, audit, deliveries
+from store import webhooks as webhook_store
+from store.events import CREDIT
 from store.hub import HubStore
-from tasks.credit_feedback import deliver_credit
+from tasks import webhooks
+from tasks.credit_feedback import CreditFeedback, deliver_now
+from tasks.delivery import DeliveryWorker, Policy
 from tasks.verification import verify_draw
 
 EXAMPLE = """{{
@@ -238,15 +241,96 @@ async def _verify_audit(task: str) -> int:
     return await _with_store(work)
 
 
-async def _deliver_credit() -> int:
+def _print_dead(rows: list[Any]) -> None:
+    for r in rows:
+        print(
+            orjson.dumps(
+                {
+                    "event": r["event_id"],
+                    "consumer": r["consumer"],
+                    "kind": r["kind"],
+                    "taskId": str(r["task_id"]) if r["task_id"] else None,
+                    "visitId": str(r["visit_id"]) if r["visit_id"] else None,
+                    "attempts": r["attempts"],
+                    "deadAt": r["dead_at"].isoformat(),
+                    "lastError": r["last_error"],
+                }
+            ).decode()
+        )
+    print(f"{len(rows)} dead letter(s)", file=sys.stderr)
+
+
+async def _deliver_credit(args: argparse.Namespace) -> int:
+    """Deliver pending credit feedback now (the worker in each hub process does it anyway);
+    --dead lists dead letters, --replay makes them pending again first."""
+
     async def work(settings: settings_mod.Settings, store: HubStore) -> int:
+        if args.dead:
+            _print_dead(await deliveries.dead(store.pool, CREDIT, args.limit))
+            return 0
+        if args.replay:
+            print(f"{await deliveries.replay(store.pool, CREDIT)} dead letter(s) pending again")
         registry = Registry.from_settings(settings)
         await registry.open()
         try:
-            ctx = RequestContext(registry=registry, settings=settings, store=store)
-            print(f"delivered {await deliver_credit(ctx)} result(s) to the credit platform")
+            worker = DeliveryWorker(
+                lambda: store.pool,
+                {CREDIT: CreditFeedback(registry, lambda: store.pool)},
+                Policy.from_env(),
+            )
+            done = await deliver_now(worker)
         finally:
             await registry.close()
+        print(f"delivered {done.delivered} result(s) to the credit platform")
+        for error in done.errors:
+            print(f"not delivered: {error} (retried later)", file=sys.stderr)
+        return 1 if done.failed or done.dead else 0
+
+    return await _with_store(work)
+
+
+def _webhook_id(value: str | None) -> uuid.UUID:
+    try:
+        return uuid.UUID(value or "")
+    except ValueError:
+        sys.exit(f"{value!r} is not a webhook id")
+
+
+async def _webhook(args: argparse.Namespace) -> int:
+    """Department webhooks: add (prints the signing secret once), list, remove, and their
+    dead letters: dead, replay."""
+
+    async def work(settings: settings_mod.Settings, store: HubStore) -> int:
+        pool = store.pool
+        consumer = f"webhook:{_webhook_id(args.id)}" if args.id else "webhook"
+        if args.action == "add":
+            try:
+                row, secret = await webhooks.register(
+                    pool,
+                    webhooks.SecretBox.from_env(),
+                    [d.code for d in settings.departments],
+                    args.department or "",
+                    args.url or "",
+                    args.kind,
+                    f"cli:{os.environ.get('USER', 'operator')}",
+                )
+            except webhooks.WebhookError as e:
+                print(f"{e.reason}: {e}", file=sys.stderr)
+                return 2
+            print(orjson.dumps(webhooks.describe(row)).decode())
+            print(f"secret (shown once; the receiver verifies X-Hub-Signature with it): {secret}")
+        elif args.action == "list":
+            for row in await webhook_store.listed(pool, args.department):
+                print(orjson.dumps(webhooks.describe(row)).decode())
+        elif args.action == "remove":
+            removed = await webhook_store.remove(pool, _webhook_id(args.id))
+            print("removed" if removed else "no such active webhook")
+            return 0 if removed else 1
+        elif args.action == "dead":
+            _print_dead(await deliveries.dead(pool, consumer, args.limit))
+        else:
+            n = await deliveries.replay(pool, consumer, args.event)
+            print(f"{n} dead letter(s) pending again; the hub's delivery worker sends them")
         return 0
 
     return await _with_store(work)
@@ -295,7 +379,18 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("task")
     p = sub.add_parser("verify-audit", help="check a task's audit chain, name the first break")
     p.add_argument("task")
-    sub.add_parser("deliver-credit", help="push pending credit feedback to the credit platform")
+    p = sub.add_parser("deliver-credit", help="deliver pending credit feedback now")
+    p.add_argument("--dead", action="store_true", help="list dead letters instead")
+    p.add_argument("--replay", action="store_true", help="make dead letters pending first")
+    p.add_argument("--limit", type=int, default=100)
+    p = sub.add_parser("webhook", help="department webhooks and their dead letters")
+    p.add_argument("action", choices=["add", "list", "remove", "dead", "replay"])
+    p.add_argument("--id", help="the webhook (remove; narrows dead and replay)")
+    p.add_argument("--department", help="add: whose systems; list: narrows")
+    p.add_argument("--url", help="add: where to POST")
+    p.add_argument("--kind", action="append", default=[], help="add: an event kind (repeat)")
+    p.add_argument("--event", type=int, help="replay: only this event id")
+    p.add_argument("--limit", type=int, default=100)
     sub.add_parser("sdl", help="print the federation subgraph SDL (what _service { sdl } serves)")
     p = sub.add_parser("token", help="sign a token with HUB_JWT_SECRET (demo identities)")
     p.add_argument("--sub", required=True)
@@ -329,7 +424,9 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "verify-audit":
         sys.exit(asyncio.run(_verify_audit(args.task)))
     elif args.command == "deliver-credit":
-        sys.exit(asyncio.run(_deliver_credit()))
+        sys.exit(asyncio.run(_deliver_credit(args)))
+    elif args.command == "webhook":
+        sys.exit(asyncio.run(_webhook(args)))
     elif args.command == "sdl":
         from schemas.schema import schema
 

@@ -87,6 +87,11 @@ Officer = rule(
     lambda who, _: who.is_department_staff and is_officer(who.roles),
     reason=Refusal.NOT_AN_OFFICER.value,
 )
+Inspector = rule(
+    "Inspector",
+    "only an inspector's own token (role inspector) has assignments",
+    lambda who, _: who.inspector_id is not None,
+)
 # Inspectors' personal data: their own department's officers and planners only.
 OwnDepartmentOrPlanner = rule(
     "OwnDepartmentOrPlanner",

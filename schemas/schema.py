@@ -19,6 +19,7 @@ from schemas.planning_api import Mutation as PlanningMutation
 from schemas.planning_api import PlanningQuery
 from schemas.query import ReadQuery
 from schemas.scalars import SCALARS
+from schemas.subscriptions import Subscription
 
 
 class PartialResults(SchemaExtension):
@@ -70,6 +71,7 @@ def build_schema() -> strawberry.Schema:
     return HubSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         extensions=[ParseOnce, PartialResults],
         config=StrawberryConfig(scalar_map=SCALARS),
         federation_version="2.5",

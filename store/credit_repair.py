@@ -10,8 +10,7 @@ from typing import Any
 
 import asyncpg
 
-# Whether an approval has reached the credit platform yet (its outbox row, same id).
-COLUMNS = "r.*, (SELECT o.delivered_at FROM credit_outbox o WHERE o.id = r.id) AS delivered_at"
+COLUMNS = "r.*"  # delivered_at: when an approval reached the credit platform
 
 
 class AlreadyOpen(Exception):
@@ -58,6 +57,14 @@ async def decide(
         comment,
         share_by,
         share_by_provisional,
+    )
+
+
+async def delivered(pool: asyncpg.Pool, repair_id: uuid.UUID) -> None:
+    """The approval reached the credit platform (the delivery worker says so)."""
+    await pool.execute(
+        "UPDATE credit_repair SET delivered_at = coalesce(delivered_at, now()) WHERE id = $1",
+        repair_id,
     )
 
 

@@ -366,26 +366,6 @@ async def published(
     )
 
 
-async def queue_credit(conn: asyncpg.Connection, rows: list[tuple[Any, ...]]) -> None:
-    await conn.copy_records_to_table(
-        "credit_outbox", records=rows, columns=["id", "uscc", "payload"]
-    )
-
-
-async def pending_credit(conn: asyncpg.Connection, limit: int = 1000) -> list[Record]:
-    return await conn.fetch(
-        "SELECT * FROM credit_outbox WHERE delivered_at IS NULL ORDER BY created_at LIMIT $1"
-        " FOR UPDATE SKIP LOCKED",
-        limit,
-    )
-
-
-async def mark_delivered(conn: asyncpg.Connection, ids: Sequence[uuid.UUID]) -> None:
-    await conn.execute(
-        "UPDATE credit_outbox SET delivered_at = now() WHERE id = ANY($1)", list(ids)
-    )
-
-
 async def recently_concluded(
     pool: asyncpg.Pool | asyncpg.Connection, since: date
 ) -> dict[str, date]:

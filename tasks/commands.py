@@ -42,7 +42,7 @@ from resolvers.entities import EntityQuery
 from resolvers.errors import ApiError, bad_input
 from store import audit
 from store import tasks as store
-from tasks import draw_inputs
+from tasks import draw_inputs, notices
 from tasks.common import (
     ALREADY_DRAWN,
     INVALID_STATE,
@@ -367,6 +367,7 @@ async def _draw(ctx: RequestContext, conn: asyncpg.Connection, task: asyncpg.Rec
             "snapshotSha256": digest,
         },
     )
+    await notices.teams_drawn(conn, task["id"])
     phases.mark("freeze")
     log.info(
         "draw",
@@ -471,6 +472,7 @@ async def substitute_inspector(
                 "widerPool": record.wider_pool,
             },
         )
+        await notices.team_changed(conn, visit_id, old, record.in_id)
         return {"visitId": str(visit_id)}
 
     await run_command(ctx, "substituteInspector", key, payload, work)

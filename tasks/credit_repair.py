@@ -1,7 +1,7 @@
 """Credit repair (信用修复): an application filed on an entity's behalf for one credit record
 at the credit platform, reviewed by the platform within 10 working days; an approval takes the
 record and the list entries it founded out of publicity and sharing at the platform (through
-the credit outbox) and is itself a record there. Nothing is deleted.
+the event outbox and the delivery worker) and is itself a record there. Nothing is deleted.
 
 Each command reads the platform first (outside any transaction), decides with the rules of
 planning/credit_lists.py, then writes in one short unit of work in the hub store, with its
@@ -17,7 +17,6 @@ from datetime import date
 from typing import Any
 
 import asyncpg
-import orjson
 
 from adapters.errors import DepartmentUnavailable
 from adapters.postgres import PostgresSource, Row
@@ -34,8 +33,9 @@ from planning.deadlines import repair_review_deadline, repair_sharing_deadline
 from resolvers.context import RequestContext
 from resolvers.entities import normalize_uscc
 from resolvers.errors import ApiError, bad_input
-from store import audit
+from store import audit, events
 from store import credit_repair as store
+from store.events import Event, Kind
 from tasks.common import (
     INVALID_STATE,
     check_page,
@@ -46,7 +46,7 @@ from tasks.common import (
     refuse,
     run_command,
 )
-from tasks.credit_feedback import REPAIR, deliver_credit
+from tasks.credit_feedback import REPAIR
 
 _TRAIL = uuid.UUID("6b1f6a58-3f0c-4d2e-9a51-1c7f2a0e5b10")  # namespace of entities' trails
 
@@ -194,8 +194,9 @@ async def review(
             share.provisional if share else None,
         )
         if approve:
-            outbox = {
+            feedback = {
                 "kind": REPAIR,
+                "repairId": str(repair_id),
                 "uscc": row["uscc"].strip(),
                 "recordId": row["record_id"],
                 "recordTitle": row["record_title"],
@@ -205,11 +206,8 @@ async def review(
                 "withdraw": list(lifted.withdraw),
                 "stillListed": lifted.still_listed,
             }
-            await conn.execute(
-                "INSERT INTO credit_outbox (id, uscc, payload) VALUES ($1, $2, $3)",
-                repair_id,
-                row["uscc"],
-                orjson.dumps(outbox).decode(),
+            await events.emit(
+                conn, Event(Kind.CREDIT_REPAIR, feedback, departments=(platform.code,))
             )
         await audit.append(
             conn,
@@ -227,7 +225,6 @@ async def review(
         return {"repairId": str(repair_id)}
 
     await run_command(ctx, "reviewCreditRepair", key, payload, work)
-    await deliver_credit(ctx)
     return repair_id
 
 

@@ -3,8 +3,8 @@
 "Whoever inspects, enters and publishes": a visit's result is entered once for the joint form
 by an inspector of the team, reviewed by another person, and on publication becomes one public
 record per visit (its deadline on the official calendar) and a credit record at the credit
-platform (through the transactional outbox, tasks/credit_feedback.py, so a platform outage
-loses nothing).
+platform (through the event outbox and the delivery worker, tasks/credit_feedback.py, so a
+platform outage loses nothing).
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from resolvers.context import RequestContext
 from resolvers.errors import ApiError, bad_input
 from store import audit
 from store import tasks as store
+from tasks import notices
 from tasks.common import (
     INVALID_STATE,
     lock_task,
@@ -45,7 +46,6 @@ from tasks.common import (
     refuse,
     run_command,
 )
-from tasks.credit_feedback import deliver_credit
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +137,7 @@ async def record_result(
                 "nonCompliant": sum(1 for e in data if e["outcome"] == Outcome.NON_COMPLIANT),
             },
         )
+        await notices.visit_changed(conn, visit_id)
         return {"visitId": str(visit_id)}
 
     await run_command(ctx, "recordVisitResult", key, payload, work)
@@ -178,6 +179,7 @@ async def review_result(
                 "comment": comment,
             },
         )
+        await notices.visit_changed(conn, visit_id)
         return {"visitId": str(visit_id)}
 
     await run_command(ctx, "reviewVisitResult", key, payload, work)
@@ -222,7 +224,7 @@ async def publish_results(
         results = await store.latest_results(conn, [v["id"] for v in approved])
         today = date.today()
         calendar = ctx.settings.calendar
-        publications, outbox, late = [], [], 0
+        publications, late = [], 0
         for v in approved:
             r = results[v["id"]]
             form = form_from_data(orjson.loads(v["form"]))
@@ -265,26 +267,8 @@ async def publish_results(
                     deadline.provisional,
                 )
             )
-            outbox.append(
-                (
-                    v["id"],
-                    record.uscc,
-                    orjson.dumps(
-                        {
-                            "taskId": str(task_id),
-                            "uscc": record.uscc,
-                            "departments": list(departments),
-                            "concludedOn": r["concluded_on"].isoformat(),
-                            "decidedOn": today.isoformat(),
-                            "category": r["category"],
-                            "entries": orjson.loads(r["entries"]),
-                        }
-                    ).decode(),
-                )
-            )
         if publications:
             await store.insert_publications(conn, publications)
-            await store.queue_credit(conn, outbox)
         await conn.execute(
             "UPDATE task SET status = 'PUBLISHED', closed_at = now(), close_reason = $2"
             " WHERE id = $1",
@@ -303,10 +287,10 @@ async def publish_results(
                 "reason": reason if unfinished else None,
             },
         )
+        await notices.task_published(conn, task_id)
         return {"taskId": str(task_id)}
 
     await run_command(ctx, "publishTaskResults", key, payload, work)
-    await deliver_credit(ctx)
     return task_id
 
 

@@ -44,6 +44,18 @@ BREAKER_STATE = Gauge(
 CACHE = Counter("jsh_cache_total", "Cache lookups", ["result"])  # hit | miss
 # planned | handed_back (strawberry answered after all) | no_plan
 EXECUTIONS = Counter("jsh_executions_total", "How operations were executed", ["path"])
+# Live updates and deliveries from the event outbox.
+SUBSCRIBERS = Gauge(
+    "jsh_subscribers", "Open subscriptions in this process", multiprocess_mode="livesum"
+)
+EVENT_LAG = Histogram(
+    "jsh_event_lag_seconds",
+    "From an event's write to its hand-out in a process",
+    buckets=LATENCY_BUCKETS,
+)
+DELIVERIES = Counter(
+    "jsh_deliveries_total", "Outbox delivery attempts", ["consumer", "outcome"]
+)  # consumer: credit | webhook; outcome: delivered | retry | dead
 
 
 def exposition() -> tuple[bytes, str]:

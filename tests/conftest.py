@@ -7,6 +7,7 @@ none answers at 127.0.0.1:3306).
 
 from __future__ import annotations
 
+import base64
 import os
 import uuid
 from collections.abc import AsyncIterator
@@ -35,6 +36,11 @@ AUTH = AuthConfig(
 # their own (tests/test_guard.py), not here.
 for _kind in ("OFFICER", "PLANNER", "PARTNER", "PUBLIC"):
     os.environ.setdefault(f"HUB_RATE_{_kind}", "1000000/60")
+# Deliveries retry within a second and give up after four attempts, so that retries and dead
+# letters show in seconds; every hub the tests start (processes too) shares one webhook key.
+os.environ.setdefault("HUB_DELIVERY_BACKOFF", "0.2")
+os.environ.setdefault("HUB_DELIVERY_MAX_ATTEMPTS", "4")
+os.environ.setdefault("HUB_WEBHOOK_KEY", base64.urlsafe_b64encode(os.urandom(32)).decode())
 
 
 # The suite reads fire rescue from its database (the demo reads it through its HTTP API;
