@@ -56,6 +56,12 @@ class Principal:
             return self.subject
         return None
 
+    def expires_at(self, leeway: float) -> float | None:
+        """When the credential stops being valid: a token's exp plus the tolerated clock
+        skew; None for what does not expire (API keys, the public)."""
+        exp = self.claims.get("exp")
+        return float(exp) + leeway if isinstance(exp, int | float) else None
+
     @property
     def actor(self) -> str:
         """How the audit chain names this principal."""

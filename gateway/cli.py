@@ -52,6 +52,7 @@ def serve(host: str, port: int, workers: int) -> None:
         workers=workers,
         log_config=None,
         access_log=False,
+        ws_max_size=256 * 1024,  # a subscription is a small document: refuse big frames early
     )
 
 
@@ -305,9 +306,14 @@ async def _webhook(args: argparse.Namespace) -> int:
         consumer = f"webhook:{_webhook_id(args.id)}" if args.id else "webhook"
         if args.action == "add":
             try:
+                box = webhooks.SecretBox.from_env()
+            except (OSError, ValueError) as e:
+                print(f"NO_WEBHOOK_KEY: HUB_WEBHOOK_KEY is not a usable key ({e})", file=sys.stderr)
+                return 2
+            try:
                 row, secret = await webhooks.register(
                     pool,
-                    webhooks.SecretBox.from_env(),
+                    box,
                     [d.code for d in settings.departments],
                     args.department or "",
                     args.url or "",

@@ -50,7 +50,7 @@ from schemas.schema import schema
 from store.feed import EventFeed
 from tasks.credit_feedback import CreditFeedback
 from tasks.delivery import DeliveryWorker, Policy
-from tasks.webhooks import SecretBox, WebhookSender
+from tasks.webhooks import WebhookSender
 
 NOT_A_SUBSCRIPTION = "only subscriptions stream here; send queries and mutations as an HTTP POST"
 NOT_A_STREAM = (
@@ -100,11 +100,6 @@ async def _rate(state: Any, who: Principal, ip: str) -> None:
         raise operations.Refused("too many requests; retry later", "RATE_LIMITED", 429)
 
 
-def expires_at(state: Any, who: Principal) -> float | None:
-    exp = who.claims.get("exp")
-    return float(exp) + state.auth.leeway if isinstance(exp, int | float) else None
-
-
 class HubTransportWS(BaseGraphQLTransportWSHandler[RequestContext, None]):
     """graphql-transport-ws with the hub's authentication, admission, expiry and error codes."""
 
@@ -149,7 +144,7 @@ class HubTransportWS(BaseGraphQLTransportWSHandler[RequestContext, None]):
                 )
                 return
             self.context.principal = who
-            until = expires_at(self._socket.app.state, who)
+            until = who.expires_at(self._socket.app.state.auth.leeway)
             if until is not None:
                 self._expiry = asyncio.create_task(self._expire(until - time.time()))
         await super().handle_connection_init(message)
@@ -251,7 +246,7 @@ async def start(state: Any) -> None:
     """Start this process's event feed and delivery worker (the app's lifespan)."""
     store = state.store
     state.feed = EventFeed(state.settings.hub_dsn)
-    state.webhooks = WebhookSender(lambda: store.pool, SecretBox.from_env())
+    state.webhooks = WebhookSender(lambda: store.pool)
     state.delivery = DeliveryWorker(
         lambda: store.pool,
         {"credit": CreditFeedback(state.registry, lambda: store.pool), "webhook": state.webhooks},

@@ -164,6 +164,9 @@ class EventFeed:
                         await asyncio.wait_for(self._wake.wait(), self.poll)
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as e:
                 log.warning("event feed lost its connection", extra={"reason": type(e).__name__})
+            except Exception as e:  # a bug must not end live updates for good
+                log.error("event feed failed; reconnecting", exc_info=e)
+                await asyncio.sleep(backoff)
             finally:
                 self.connected.clear()
                 with contextlib.suppress(Exception):

@@ -45,8 +45,8 @@ Handler = Callable[[Delivery], Awaitable[None]]
 
 @dataclass(frozen=True, slots=True)
 class Policy:
-    max_attempts: int = 8  # then a dead letter (webhooks)
-    credit_attempts: int = 20  # credit feedback waits out longer outages (about a day)
+    max_attempts: int = 12  # then a dead letter: a webhook receiver gets about an hour
+    credit_attempts: int = 32  # credit feedback waits out a longer outage: about a day
     backoff: float = 2.0  # seconds before the second attempt, doubling after each failure
     backoff_max: float = 3600.0
     lease: float = 60.0  # a delivery taking longer is given to another worker
@@ -59,8 +59,8 @@ class Policy:
     def from_env(cls, env: dict[str, str] | None = None) -> Policy:
         env = dict(os.environ if env is None else env)
         return cls(
-            max_attempts=max(1, int(env.get("HUB_DELIVERY_MAX_ATTEMPTS", "8"))),
-            credit_attempts=max(1, int(env.get("HUB_CREDIT_MAX_ATTEMPTS", "20"))),
+            max_attempts=max(1, int(env.get("HUB_DELIVERY_MAX_ATTEMPTS", "12"))),
+            credit_attempts=max(1, int(env.get("HUB_CREDIT_MAX_ATTEMPTS", "32"))),
             backoff=float(env.get("HUB_DELIVERY_BACKOFF", "2")),
             backoff_max=float(env.get("HUB_DELIVERY_BACKOFF_MAX", "3600")),
             retention_days=int(env.get("HUB_EVENT_RETENTION_DAYS", "30")),
@@ -99,6 +99,7 @@ class DeliveryWorker:
         self.policy = policy or Policy()
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._paused = False
 
     def wake(self, *_: object) -> None:
         """New events were committed: look now rather than at the next poll."""
@@ -123,8 +124,13 @@ class DeliveryWorker:
                 if time.monotonic() - pruned > 3600:
                     pruned = time.monotonic()
                     await events.prune(self._pool(), self.policy.retention_days)
+                if self._paused:
+                    log.info("deliveries resumed")
+                    self._paused = False
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as e:
-                log.warning("deliveries paused: hub store", extra={"reason": type(e).__name__})
+                if not self._paused:  # once per outage, not once per poll
+                    log.warning("deliveries paused: hub store", extra={"reason": type(e).__name__})
+                    self._paused = True
             except Exception as e:  # a bug must not stop deliveries for good
                 log.error("delivery round failed", exc_info=e)
             with contextlib.suppress(TimeoutError):

@@ -30,15 +30,6 @@ def _feed(ctx: RequestContext) -> EventFeed:
     return ctx.request.app.state.feed
 
 
-def _expires_at(ctx: RequestContext) -> float | None:
-    """When the caller's token stops being valid (its exp plus the tolerated clock skew),
-    as for every request; API keys do not expire."""
-    exp = ctx.principal.claims.get("exp")
-    if not isinstance(exp, int | float):
-        return None
-    return float(exp) + ctx.request.app.state.auth.leeway
-
-
 def _after(ref: str | None) -> int | None:
     if ref is None:
         return None
@@ -72,7 +63,7 @@ async def _stream(
                 yield e
         if first is not None:
             yield first
-        expires = _expires_at(ctx)
+        expires = ctx.principal.expires_at(ctx.request.app.state.auth.leeway)
         while True:
             wait = None if expires is None else expires - time.time()
             if wait is not None and wait <= 0:

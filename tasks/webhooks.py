@@ -145,11 +145,24 @@ class WebhookSender:
     """Delivers one event to one webhook (the worker's handler for "webhook:<id>")."""
 
     def __init__(
-        self, pool: Callable[[], asyncpg.Pool], box: SecretBox, timeout: float = 5.0
+        self,
+        pool: Callable[[], asyncpg.Pool],
+        box: Callable[[], SecretBox] = SecretBox.from_env,
+        timeout: float = 5.0,
     ) -> None:
+        """`box` is made at the first delivery: a hub with no webhooks needs no key."""
         self._pool = pool
-        self._box = box
+        self._make_box = box
+        self._box: SecretBox | None = None
         self._client = httpx.AsyncClient(timeout=timeout, follow_redirects=False)
+
+    def _secret(self, sealed: bytes) -> str:
+        if self._box is None:
+            try:
+                self._box = self._make_box()
+            except (OSError, ValueError) as e:
+                raise DeliveryFailed(f"no usable webhook key (HUB_WEBHOOK_KEY): {e}") from None
+        return self._box.open(sealed)
 
     async def close(self) -> None:
         await self._client.aclose()
@@ -164,7 +177,7 @@ class WebhookSender:
             "user-agent": "joint-supervision-hub",
             "x-hub-event": d.event.kind.value,
             "x-hub-delivery": str(d.event.id),
-            SIGNATURE_HEADER.lower(): sign(self._box.open(hook["secret"]), body, int(time.time())),
+            SIGNATURE_HEADER.lower(): sign(self._secret(hook["secret"]), body, int(time.time())),
         }
         try:
             r = await self._client.post(hook["url"], content=body, headers=headers)

@@ -12,6 +12,7 @@ from datetime import date
 import asyncpg
 import pytest
 
+from demo.vocab import DISTRICTS
 from gateway.app import create_app
 from tests.browser import serve
 from tests.conftest import AUTH, PLANNER, Hub, token
@@ -302,7 +303,9 @@ async def test_an_inspector_never_hears_of_others_assignments(hub: Hub, live: st
     seats = {(m["department"]["code"], m["inspectorId"]) for v in task["visits"] for m in v["team"]}
     # Another inspector of a department on the task, drawn onto none of its teams.
     dept = visit["team"][0]["department"]["code"]
-    others = [i for i in await inspectors(hub, dept, visit["district"]) if (dept, i) not in seats]
+    others = [
+        i for d in DISTRICTS for i in await inspectors(hub, dept, d.code) if (dept, i) not in seats
+    ]
     async with WS.open(live, bearer(inspector_token(dept, others[0]))) as ws:
         await ws.ack()
         await ws.subscribe("m", MINE, {"after": start})
