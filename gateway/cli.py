@@ -53,6 +53,9 @@ def serve(host: str, port: int, workers: int) -> None:
         log_config=None,
         access_log=False,
         ws_max_size=256 * 1024,  # a subscription is a small document: refuse big frames early
+        # Notices are a few hundred bytes; compressing them cost ~45 KiB of zlib state per open
+        # WebSocket (bench/subscriptions.py) for little saved.
+        ws_per_message_deflate=False,
     )
 
 
