@@ -89,8 +89,8 @@ async def _admit(state: Any, who: Principal, payload: dict[str, Any]) -> operati
 
 
 async def _rate(state: Any, who: Principal, ip: str) -> None:
-    """A subscription over a WebSocket counts against the rate like a request (an SSE
-    request was counted at the door)."""
+    """A WebSocket's connection and each of its subscriptions count against the rate like
+    requests (an SSE request was counted at the door)."""
     partner = who.subject if who.kind == ClientKind.PARTNER else None
     decision = await state.rate_limiter.hit(
         client_key(who.kind.value, who.subject, partner, ip),
@@ -120,21 +120,20 @@ class HubTransportWS(BaseGraphQLTransportWSHandler[RequestContext, None]):
             self._expiry.cancel()
         await super().shutdown()
 
-    async def _refuse_connection(self, reason: str) -> None:
+    async def _refuse_connection(self, reason: str, code: int = 4403) -> None:
         self.connection_init_received = True
         if self.connection_init_timeout_task:
             self.connection_init_timeout_task.cancel()
-        await self.websocket.close(code=4403, reason=reason.encode()[:120].decode(errors="ignore"))
+        await self.websocket.close(code=code, reason=reason.encode()[:120].decode(errors="ignore"))
 
     async def handle_connection_init(self, message: Any) -> None:
         payload = message.get("payload") or {}
         if isinstance(payload, dict) and not self.connection_init_received:
             headers = {str(k).lower(): v for k, v in payload.items() if isinstance(v, str)}
-            client = self._socket.client
+            state, client = self._socket.app.state, self._socket.client
+            ip = client.host if client else ""
             try:
-                who = await _DOOR._authenticate(
-                    self._socket.app.state, headers, client.host if client else ""
-                )
+                who = await _DOOR._authenticate(state, headers, ip)
             except AuthError as e:
                 await self._refuse_connection(e.reason)
                 return
@@ -142,6 +141,11 @@ class HubTransportWS(BaseGraphQLTransportWSHandler[RequestContext, None]):
                 await self._refuse_connection(
                     'sign in: send {"Authorization": "Bearer <token>"} in the payload'
                 )
+                return
+            try:  # a connection counts against the rate like a request
+                await _rate(state, who, ip)
+            except operations.Refused as e:
+                await self._refuse_connection(str(e), code=4429)
                 return
             self.context.principal = who
             until = who.expires_at(self._socket.app.state.auth.leeway)

@@ -128,9 +128,13 @@ class EventFeed:
         self._watchers.append(callback)
 
     # -- life -------------------------------------------------------------------------------
-    async def start(self) -> None:
-        """Start listening in the background; a hub store that is down is retried."""
+    async def start(self, wait: float = 2.0) -> None:
+        """Start listening in the background, waiting up to `wait` seconds for the first
+        connection (so that no subscription opens before the feed knows where it starts);
+        a hub store that is down is retried."""
         self._task = asyncio.create_task(self._run(), name="event-feed")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.connected.wait(), wait)
 
     async def stop(self) -> None:
         if self._task is not None:

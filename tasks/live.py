@@ -9,7 +9,7 @@ so "not after the last one given" is exactly "already given".
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -47,13 +47,15 @@ async def _stream(
     topic: str,
     kinds: Sequence[Kind],
     after: str | None,
-    first: Event | None = None,
+    snapshot: Callable[[], Awaitable[Event]] | None = None,
     **where: Any,
 ) -> AsyncIterator[Event]:
-    """`first` (a snapshot) is given before live events; `after` replays missed ones."""
+    """`snapshot` (the state now, as of an event id) is given before live events; `after`
+    replays missed ones."""
     since = _after(after)
     sub = _feed(ctx).subscribe([topic])
     try:
+        first = await snapshot() if snapshot is not None else None
         last = first.id if first is not None else 0
         if since is not None:
             async with reading(ctx) as pool:
@@ -95,14 +97,16 @@ async def task_progress(ctx: RequestContext, task_ref: str) -> AsyncIterator[Eve
     """A task's progress: now, then at every change (the latest supersedes what was missed,
     so there is nothing to resume)."""
     task_id = parse_id(task_ref, "task")
-    async with reading(ctx) as pool:
-        row = await events.progress_of(pool, task_id)
-    if row is None:
-        raise not_found("task", task_id)
-    now = Event(
-        Kind.TASK_PROGRESS, progress_data(row), task_id, id=row["last_event"], at=datetime.now(UTC)
-    )
-    async for e in _stream(ctx, task_topic(task_id), (Kind.TASK_PROGRESS,), None, first=now):
+
+    async def now() -> Event:
+        async with reading(ctx) as pool:
+            row = await events.progress_of(pool, task_id)
+        if row is None:
+            raise not_found("task", task_id)
+        data = progress_data(row)
+        return Event(Kind.TASK_PROGRESS, data, task_id, id=row["last_event"], at=datetime.now(UTC))
+
+    async for e in _stream(ctx, task_topic(task_id), (Kind.TASK_PROGRESS,), None, now):
         yield e
 
 

@@ -161,6 +161,26 @@ async def test_subscribe_is_admitted_like_a_request(hub: Hub, live: str) -> None
         assert (await next_data(ws, "p"))["taskProgress"]["taskId"] == task["id"]
 
 
+async def test_connections_and_subscriptions_count_against_the_rate(
+    hub: Hub, settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    task = await create(hub)
+    monkeypatch.setenv("HUB_RATE_OFFICER", "2/60")  # read when the app starts
+    async with serve(create_app(settings, AUTH)) as strict:
+        officer = bearer(token("fire", ("officer",), sub=f"rate-{uuid.uuid4().hex}"))
+        async with WS.open(strict, officer) as ws:
+            await ws.ack()  # the first request of the minute
+            await ws.subscribe("p", PROGRESS, {"t": task["id"]})  # the second
+            assert (await next_data(ws, "p"))["taskProgress"]["taskId"] == task["id"]
+            await ws.subscribe("q", PROGRESS, {"t": task["id"]})
+            refused = await ws.receive()
+            assert refused["type"] == "error" and refused["id"] == "q"
+            assert refused["payload"][0]["extensions"]["code"] == "RATE_LIMITED"
+        async with WS.open(strict, officer) as ws:
+            code, reason = await ws.closed()
+        assert (code, reason) == (4429, "too many requests; retry later")
+
+
 async def test_partner_keys_run_registered_subscriptions_only(hub: Hub, live: str) -> None:
     from store import access
 
