@@ -110,6 +110,9 @@ def limits_for(client_kind: str | None) -> Limits:
     return LIMITS_BY_CLIENT.get(client_kind or "public", LIMITS_BY_CLIENT["public"])
 
 
+MAX_REPORTED: Final = 2**53 - 1  # the largest integer every JSON reader keeps exact
+
+
 class LimitExceeded(Exception):
     """A request over one of its client's limits; `code` is stable, `actual` may be a bound."""
 
@@ -126,8 +129,9 @@ class LimitExceeded(Exception):
     def __init__(self, code: str, limit: int, actual: int) -> None:
         self.code = code
         self.limit = limit
-        self.actual = actual
-        super().__init__(self.MESSAGES[code].format(limit=limit, actual=actual))
+        # Huge page sizes multiply out past any JSON number: report a bound JSON can carry.
+        self.actual = min(actual, MAX_REPORTED)
+        super().__init__(self.MESSAGES[code].format(limit=limit, actual=self.actual))
 
     @property
     def message(self) -> str:

@@ -254,6 +254,12 @@ def test_error_carries_a_stable_code_for_the_response() -> None:
     assert error.message.startswith("Query cost is 208201")
 
 
+def test_a_cost_beyond_any_json_number_is_reported_as_the_largest_exact_one() -> None:
+    bomb = "{ jointInspectionTasks(first: 99999999999) { nodes { visits(first: 99999999999)"
+    error = refused(bomb + " { id } } } }", PLANNER).to_graphql_error()
+    assert error.extensions["actual"] == 2**53 - 1  # the cost is 10^22: no 64-bit integer
+
+
 def test_measuring_a_typical_query_is_fast() -> None:
     document = parse_limited(ENTITY_PAGE, OFFICER)
     check(document, SCHEMA, {"u": USCC}, None, OFFICER)  # builds the per-schema table once
