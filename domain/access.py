@@ -50,11 +50,9 @@ class Principal:
 
     @property
     def inspector_id(self) -> str | None:
-        """An inspector's id in their department's pool: the subject of a token with role
-        inspector (the department's identity provider issues it so)."""
-        if self.kind == ClientKind.OFFICER and Role.INSPECTOR in self.roles:
-            return self.subject
-        return None
+        """An inspector's id in their department's pool: the subject of a department token with
+        role inspector (the department's identity provider issues it so)."""
+        return self.subject if self.is_department_staff and Role.INSPECTOR in self.roles else None
 
     def expires_at(self, leeway: float) -> float | None:
         """When the credential stops being valid: a token's exp plus the tolerated clock

@@ -87,8 +87,8 @@ Officer = rule(
     lambda who, _: who.is_department_staff and is_officer(who.roles),
     reason=Refusal.NOT_AN_OFFICER.value,
 )
-Inspector = rule(
-    "Inspector",
+OwnAssignments = rule(
+    "OwnAssignments",
     "only an inspector's own token (role inspector) has assignments",
     lambda who, _: who.inspector_id is not None,
 )

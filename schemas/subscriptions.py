@@ -15,7 +15,7 @@ from typing import Any
 
 import strawberry
 
-from schemas.permissions import Inspector, Staff, principal
+from schemas.permissions import OwnAssignments, Staff, principal
 from schemas.tasks import StateCount, TaskStatus, VisitState
 from store.events import Event
 from tasks import live
@@ -169,7 +169,7 @@ class VisitChange:
 @strawberry.type
 class Subscription:
     @strawberry.subscription(
-        permission_classes=[Inspector],
+        permission_classes=[OwnAssignments],
         description="For an inspector's token: each time they are drawn onto a team, "
         "substituted on or off, or a teammate is substituted. `after`: the last eventId seen.",
     )

@@ -8,7 +8,15 @@ import uuid
 from datetime import date
 
 from tests.conftest import Hub
-from tests.test_joint_tasks import PUBLISH, RECORD, REVIEW, drawn_task, inspector_of, outcomes
+from tests.test_joint_tasks import (
+    PUBLISH,
+    RECORD,
+    REVIEW,
+    drawn_task,
+    inspector_of,
+    outcomes,
+    reviewer,
+)
 from tests.test_partial import stopped
 from tests.test_webhooks import cli, eventually
 
@@ -24,7 +32,8 @@ async def approved_task(hub: Hub) -> tuple[dict, dict]:
         "concludedOn": date.today().isoformat(),
     }
     assert "errors" not in await hub.gql(RECORD, {"input": entry}, headers=inspector_of(visit))
-    assert "errors" not in await hub.gql(REVIEW, {"v": visit["id"], "ok": True, "c": ""})
+    approve = {"v": visit["id"], "ok": True, "c": ""}
+    assert "errors" not in await hub.gql(REVIEW, approve, headers=reviewer())
     return task, visit
 
 
