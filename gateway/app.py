@@ -35,6 +35,7 @@ from domain.access import PUBLIC
 from execution import executor, planner
 from gateway import errors, logs, operations, ratelimit
 from gateway.auth import AuthConfig
+from gateway.forwarded import ForwardedFor
 from gateway.guard import Guard
 from gateway.media import GraphQLMediaType
 from resolvers.context import RequestContext
@@ -348,4 +349,5 @@ def create_app(
     app.add_middleware(Guard)
     app.add_middleware(GraphQLMediaType)
     app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(ForwardedFor)  # first: everything after sees the client's address
     return app

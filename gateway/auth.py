@@ -21,9 +21,12 @@ MAX_LEEWAY = 300  # seconds of clock skew tolerated at most, whatever is configu
 class AuthError(Exception):
     code = "UNAUTHENTICATED"
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, *, caller_fault: bool = True) -> None:
         super().__init__(reason)
         self.reason = reason
+        # False when the credential could not be checked for a reason of ours (the store is
+        # down): such failures do not count against the caller's failed-authentication limit.
+        self.caller_fault = caller_fault
 
 
 @dataclass(frozen=True, slots=True)

@@ -49,6 +49,9 @@ def serve(host: str, port: int, workers: int) -> None:
         workers=workers,
         log_config=None,
         access_log=False,
+        # The client's address is decided by the app from HUB_TRUSTED_PROXIES alone
+        # (gateway/forwarded.py); uvicorn would believe X-Forwarded-For from any local peer.
+        proxy_headers=False,
     )
 
 

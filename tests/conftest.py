@@ -31,9 +31,10 @@ AUTH = AuthConfig(
     audience="jsh-api",
     hs256_secret=os.environ.setdefault("HUB_TEST_JWT_SECRET", uuid.uuid4().hex),
 )
-# The suite sends hundreds of requests a minute as one planner: rate limits are tested on
-# their own (tests/test_guard.py), not here.
-for _kind in ("OFFICER", "PLANNER", "PARTNER", "PUBLIC"):
+# The suite sends hundreds of requests a minute as one planner, and many bad credentials from
+# one address: rate limits are tested on their own (tests/test_guard.py,
+# tests/test_security_forwarded.py), not here.
+for _kind in ("OFFICER", "PLANNER", "PARTNER", "PUBLIC", "AUTH_FAILURES"):
     os.environ.setdefault(f"HUB_RATE_{_kind}", "1000000/60")
 
 
