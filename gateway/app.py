@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import multiprocessing
 import os
 import time
 import uuid
@@ -14,7 +15,6 @@ from typing import Any
 
 import asyncpg
 import orjson
-import redis.asyncio as aioredis
 from cross_web import HTTPException
 from graphql import GraphQLSyntaxError
 from starlette.applications import Starlette
@@ -27,6 +27,7 @@ from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 
+from adapters import redis_client
 from adapters import settings as settings_mod
 from adapters.cache import ChangeListener, RowCache
 from adapters.registry import Registry
@@ -242,7 +243,7 @@ async def readyz(request: Request) -> Response:
         for code, h in health.items()
     }
     try:
-        await request.app.state.redis.ping()
+        await request.app.state.redis.probe()
         cache = "UP"
     except Exception as e:  # the cache is optional for reads
         cache = f"DOWN: {type(e).__name__}"
@@ -267,9 +268,17 @@ def _tune_gc() -> None:
     gc.set_threshold(int(os.environ.get("HUB_GC_THRESHOLD", "20000")), older, oldest)
 
 
+def _in_worker() -> None:
+    """In a worker process uvicorn started (`--workers N`): log as the main process does
+    (spawned, it inherits no logging set-up)."""
+    if multiprocessing.parent_process() is not None:
+        logs.configure(os.environ.get("HUB_LOG_LEVEL", "INFO"))
+
+
 def create_app(
     settings: Settings | None = None, auth_config: AuthConfig | None = None
 ) -> Starlette:
+    _in_worker()
     settings = settings or settings_mod.from_env()
     auth_config = auth_config or AuthConfig.from_env()
     # The working-day data file and the publicity rules are read now: bad ones stop the start.
@@ -293,26 +302,20 @@ def create_app(
         app.state.access_log = access.AccessLogWriter(lambda: store.pool)
         app.state.auth = auth_config
         app.state.rates = ratelimit.rates_from_env()
-        app.state.limiter_redis = aioredis.Redis(
-            connection_pool=aioredis.BlockingConnectionPool.from_url(
-                settings.redis_url,
-                max_connections=64,
-                timeout=0.2,
-                socket_timeout=0.2,
-                socket_connect_timeout=0.2,
-            )
+        # Two pools (the limiter is never starved by cache traffic), one breaker: a hung
+        # Redis is skipped by both after a few tens of milliseconds (adapters/redis_client).
+        app.state.redis_breaker = redis_client.breaker()
+        timeout = redis_client.timeout_from_env()
+        app.state.limiter_redis = redis_client.connect(
+            settings.redis_url, app.state.redis_breaker, timeout
         )
         app.state.rate_limiter = ratelimit.RateLimiter(
             app.state.limiter_redis,
             prefix=os.environ.get("HUB_RATE_PREFIX", f"{settings.db_prefix}rl:"),
             fail_open=ratelimit.fail_open_from_env(),
+            timeout=None,  # the client bounds every command
         )
-        # A blocking pool: under load a lookup waits for a connection instead of failing.
-        app.state.redis = aioredis.Redis(
-            connection_pool=aioredis.BlockingConnectionPool.from_url(
-                settings.redis_url, max_connections=64, timeout=1, socket_timeout=1
-            )
-        )
+        app.state.redis = redis_client.connect(settings.redis_url, app.state.redis_breaker, timeout)
         app.state.cache = None
         listener = None
         if settings.cache:

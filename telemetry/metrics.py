@@ -41,6 +41,13 @@ BREAKER_STATE = Gauge(
     ["department"],
     multiprocess_mode="max",
 )
+REDIS_BREAKER_STATE = Gauge(
+    "jsh_redis_breaker_state",
+    "Circuit breaker of Redis: 0 closed, 1 half-open, 2 open",
+    ["server"],
+    multiprocess_mode="max",
+)
+REDIS_ERRORS = Counter("jsh_redis_errors_total", "Failed Redis calls", ["server", "reason"])
 CACHE = Counter("jsh_cache_total", "Cache lookups", ["result"])  # hit | miss
 # planned | handed_back (strawberry answered after all) | no_plan
 EXECUTIONS = Counter("jsh_executions_total", "How operations were executed", ["path"])

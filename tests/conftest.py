@@ -36,6 +36,10 @@ AUTH = AuthConfig(
 # tests/test_security_forwarded.py), not here.
 for _kind in ("OFFICER", "PLANNER", "PARTNER", "PUBLIC", "AUTH_FAILURES"):
     os.environ.setdefault(f"HUB_RATE_{_kind}", "1000000/60")
+# The machine is shared by several suites at once and its Redis at times answers in tens of
+# milliseconds: the 50 ms bound is tested where it is the point (test_security_redis.py),
+# elsewhere a slow answer must not fail the rate limits open and make counts inexact.
+os.environ.setdefault("HUB_REDIS_TIMEOUT_MS", "1000")
 
 
 # The suite reads fire rescue from its database (the demo reads it through its HTTP API;
