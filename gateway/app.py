@@ -6,6 +6,7 @@ import gc
 import logging
 import multiprocessing
 import os
+import re
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -18,12 +19,11 @@ import orjson
 from cross_web import HTTPException
 from graphql import GraphQLSyntaxError
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
-from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 
@@ -38,7 +38,7 @@ from gateway import errors, logs, operations, ratelimit
 from gateway.auth import AuthConfig
 from gateway.forwarded import ForwardedFor
 from gateway.guard import Guard
-from gateway.media import GraphQLMediaType
+from gateway.media import GraphQLMediaType, GraphQLOverHTTP
 from resolvers.context import RequestContext
 from resolvers.departments import all_health
 from schemas.schema import schema
@@ -50,7 +50,7 @@ log = logging.getLogger("gateway")
 WEB = Path(__file__).resolve().parent.parent / "web"
 
 
-class HubGraphQL(GraphQL):
+class HubGraphQL(GraphQLOverHTTP):
     """Strawberry's ASGI endpoint with a fresh per-request context (principal, loaders,
     partial errors); each operation is admitted (persisted, public, limits) before it runs,
     and reads of entity records are written to the access log after."""
@@ -77,13 +77,15 @@ class HubGraphQL(GraphQL):
         request_data: Any,
     ) -> ExecutionResult:
         state = request.app.state
+        start = time.perf_counter()
+        name = request_data.operation_name
         try:
             admitted = await operations.admit(
                 context.principal,
                 request_data.query,
                 request_data.extensions,
                 request_data.variables,
-                request_data.operation_name,
+                name,
                 schema._schema,
                 state.store.pool if state.store else None,
                 state.auth.dev_mode,
@@ -91,25 +93,20 @@ class HubGraphQL(GraphQL):
             )
         except operations.Refused as e:
             sub_response.status_code = e.status
-            return ExecutionResult(data=None, errors=[e.error()])
+            result = ExecutionResult(data=None, errors=[e.error()])
+            _count(metrics.operation_label(None, name), result, start)
+            return result
         except GraphQLSyntaxError:
             admitted = None  # the executor answers it with GRAPHQL_PARSE_FAILED
         if admitted is not None:
             request_data.query = admitted.query
-            if request_adapter.method == "GET" and operations.is_mutation(
-                admitted.document, request_data.operation_name
-            ):
+            if request_adapter.method == "GET" and operations.is_mutation(admitted.document, name):
                 raise HTTPException(405, "mutations are sent with POST")
-        operation = (
-            request_data.operation_name
-            or (admitted and operations.operation_name(admitted.document))
-            or "anonymous"
-        )[:64]
-        start = time.perf_counter()
+            name = name or operations.operation_name(admitted.document)
         with tracing.tracer.start_as_current_span(
             "graphql.request",
             attributes={
-                "graphql.operation.name": operation,
+                "graphql.operation.name": (name or metrics.ANONYMOUS)[:64],
                 "request_id": context.request_id,
                 "client.kind": context.principal.kind.value,
             },
@@ -129,10 +126,9 @@ class HubGraphQL(GraphQL):
                 result = await super().execute_single(
                     request, request_adapter, sub_response, context, root_value, request_data
                 )
-        metrics.REQUEST_SECONDS.labels(operation).observe(time.perf_counter() - start)
-        metrics.REQUESTS.labels(operation, "error" if result.errors else "ok").inc()
-        for e in result.errors or ():
-            metrics.GRAPHQL_ERRORS.labels((e.extensions or {}).get("code", "NONE")).inc()
+        if result.errors:
+            result.errors = [errors.shape(e, context.request_id) for e in result.errors]
+        _count(metrics.operation_label(admitted and admitted.registered, name), result, start)
         if context.reads:
             await _log_access(state.access_log, context, request_data.operation_name)
         return result
@@ -144,10 +140,7 @@ class HubGraphQL(GraphQL):
         return orjson.loads(data)
 
     async def process_result(self, request: Any, result: ExecutionResult) -> GraphQLHTTPResponse:
-        if result.errors:
-            rid = logs.request_id.get()
-            result.errors = [errors.shape(e, rid) for e in result.errors]
-        response = await super().process_result(request, result)
+        response = await super().process_result(request, result)  # errors shaped already
         if (
             result.data is None
             and result.errors
@@ -156,6 +149,14 @@ class HubGraphQL(GraphQL):
             # Nothing executed: a request error carries no "data" (GraphQL over HTTP).
             response.pop("data", None)
         return response
+
+
+def _count(operation: str, result: ExecutionResult, start: float) -> None:
+    """Metrics of one request; every error carries its code by now (errors.shape)."""
+    metrics.REQUEST_SECONDS.labels(operation).observe(time.perf_counter() - start)
+    metrics.REQUESTS.labels(operation, "error" if result.errors else "ok").inc()
+    for e in result.errors or ():
+        metrics.GRAPHQL_ERRORS.labels((e.extensions or {}).get("code", errors.INTERNAL)).inc()
 
 
 async def _log_access(
@@ -181,8 +182,15 @@ async def _log_access(
         )
 
 
+# A caller's request id is kept only if it is plainly an id: it goes into every log line
+# and back out in a header.
+_REQUEST_ID = re.compile(rb"[A-Za-z0-9._:=+/@-]{1,64}")
+CLIENT_CLOSED = 499  # the client went away before it was answered (nginx's convention)
+
+
 class RequestIdMiddleware:
-    """Tag each request with an id (the caller's X-Request-ID or a new one) and log it."""
+    """Tag each request with an id (the caller's X-Request-ID if it is a plain one, else a
+    new one) and log it; a client that goes away mid-request is logged as such."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -191,8 +199,8 @@ class RequestIdMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = dict(scope["headers"])
-        rid = headers.get(b"x-request-id", b"").decode()[:64] or uuid.uuid4().hex
+        sent = dict(scope["headers"]).get(b"x-request-id", b"")
+        rid = sent.decode() if _REQUEST_ID.fullmatch(sent) else uuid.uuid4().hex
         token = logs.request_id.set(rid)
         start = time.perf_counter()
         status = 500
@@ -207,6 +215,9 @@ class RequestIdMiddleware:
 
         try:
             await self.app(scope, receive, send_with_id)
+        except ClientDisconnect:
+            status = CLIENT_CLOSED
+            log.info("client disconnected before sending the whole request body")
         finally:
             log.info(
                 "request",

@@ -75,8 +75,8 @@ def _key_for(cfg: AuthConfig, header: dict[str, Any]) -> tuple[str, Any]:
                 # ES256 or HS256 token is a forgery attempt (or a broken issuer), not a 500.
                 if k.algorithm_name != alg:
                     raise AuthError(
-                        f"key {kid!r} is a {k.key_type} key for {k.algorithm_name};"
-                        f" the token is signed with {alg}"
+                        f"key {kid!r} ({k.key_type}) verifies {k.algorithm_name} tokens;"
+                        f" this one is signed with {alg}"
                     )
                 return alg, k.key
         raise AuthError(f"unknown key id {kid!r}")
