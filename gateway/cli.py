@@ -23,6 +23,8 @@ from adapters import settings as settings_mod
 from adapters.registry import Registry
 from gateway import logs
 from gateway.auth import AuthConfig, issue_token
+from gateway.connections import ConnectionLimits, GuardedHttpTools
+from gateway.forwarded import TrustedProxies
 from resolvers.context import RequestContext
 from store import access, audit
 from store.hub import HubStore
@@ -41,6 +43,9 @@ EXAMPLE = """{{
 def serve(host: str, port: int, workers: int) -> None:
     """Run the app under uvicorn; several workers share one port (the gateway is stateless)."""
     logs.configure(os.environ.get("HUB_LOG_LEVEL", "INFO"))
+    # Bad connection settings stop the start here, not in every worker.
+    ConnectionLimits.from_env()
+    TrustedProxies.from_env()
     uvicorn.run(
         "gateway.app:create_app",
         factory=True,
@@ -52,6 +57,11 @@ def serve(host: str, port: int, workers: int) -> None:
         # The client's address is decided by the app from HUB_TRUSTED_PROXIES alone
         # (gateway/forwarded.py); uvicorn would believe X-Forwarded-For from any local peer.
         proxy_headers=False,
+        # Deadlines for slow heads and bodies, a cap per client address (gateway/connections).
+        http=GuardedHttpTools,
+        timeout_keep_alive=int(os.environ.get("HUB_KEEP_ALIVE_TIMEOUT", "5")),
+        # Connections and requests in flight per worker; past it uvicorn answers 503.
+        limit_concurrency=int(os.environ.get("HUB_LIMIT_CONCURRENCY", "1000")),
     )
 
 
