@@ -7,6 +7,7 @@ import logging
 import multiprocessing
 import os
 import re
+import signal
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -33,6 +34,7 @@ from adapters.cache import ChangeListener, RowCache
 from adapters.registry import Registry
 from adapters.settings import Settings
 from domain.access import PUBLIC
+from embedded._process import die_with_parent
 from execution import executor, planner
 from gateway import errors, logs, operations, ratelimit
 from gateway.auth import AuthConfig
@@ -280,9 +282,12 @@ def _tune_gc() -> None:
 
 
 def _in_worker() -> None:
-    """In a worker process uvicorn started (`--workers N`): log as the main process does
-    (spawned, it inherits no logging set-up)."""
-    if multiprocessing.parent_process() is not None:
+    """In a worker process uvicorn started (`--workers N`): die with the process that
+    started it, even if that one is killed outright (the worker would keep the port), and
+    log as it does (spawned, a worker inherits no logging set-up)."""
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        die_with_parent(signal.SIGTERM, parent.pid)
         logs.configure(os.environ.get("HUB_LOG_LEVEL", "INFO"))
 
 

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -21,6 +22,7 @@ import uvicorn
 
 from adapters import settings as settings_mod
 from adapters.registry import Registry
+from embedded._process import die_with_parent, kill_orphan
 from gateway import logs
 from gateway.auth import AuthConfig, issue_token
 from gateway.connections import ConnectionLimits, GuardedHttpTools
@@ -179,13 +181,36 @@ def demo(host: str, port: int, workers: int, entities: int, seed: int, reseed: b
     finally:
         fire_api.terminate()
         fire_api.wait(10)
+        _fire_pidfile().unlink(missing_ok=True)
+
+
+def _fire_pidfile() -> Path:
+    return settings_mod.ROOT / ".hub" / f"fire-api-{os.environ.get('FIRE_API_PORT', '8101')}.pid"
 
 
 def _start_fire_api() -> subprocess.Popen[bytes]:
     """Fire rescue keeps its data behind its own JSON API in the demo (demo/fire_api.py):
-    start it, and tell the hub where it is and which token it takes."""
+    start it, and tell the hub where it is and which token it takes.
+
+    It dies with this process, however this process ends (a parent-death signal); one that
+    an earlier run left on the port (its pid is kept under .hub/) is stopped first."""
     port = int(os.environ.get("FIRE_API_PORT", "8101"))
-    proc = subprocess.Popen([sys.executable, "-m", "demo.fire_api", "--port", str(port)])
+    pidfile = _fire_pidfile()
+    stale = kill_orphan(
+        pidfile, Path(sys.executable).name[:15], signal.SIGTERM, argv_has=b"demo.fire_api"
+    )
+    if stale is not None:
+        print(
+            f"stopped the fire rescue API an earlier run left on port {port} (pid {stale})",
+            file=sys.stderr,
+        )
+    parent = os.getpid()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "demo.fire_api", "--port", str(port)],
+        preexec_fn=lambda: die_with_parent(signal.SIGTERM, parent),
+    )
+    pidfile.parent.mkdir(exist_ok=True)
+    pidfile.write_text(f"{proc.pid}\n")
     headers = {"authorization": f"Bearer {os.environ['FIRE_API_TOKEN']}"}
     for _ in range(200):
         try:
