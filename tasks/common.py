@@ -75,19 +75,21 @@ async def run_command(
     payload: Any,
     work: Callable[[asyncpg.Connection], Awaitable[dict[str, Any]]],
 ) -> dict[str, Any]:
-    """Run `work` in one transaction. With a key, a retry returns the first answer (a dict
-    of ids) and a different input under the same key is refused; nothing half-written."""
+    """Run `work` in one transaction. With a key, the same actor's retry returns its first
+    answer (a dict of ids) and a different input under the same key is refused; another
+    actor's key of the same name is theirs alone. Nothing half-written."""
     if key is not None and not key.strip():
         raise bad_input("idempotencyKey must not be empty", "INVALID_IDEMPOTENCY_KEY")
+    owner = f"{ctx.principal.kind.value}:{ctx.principal.subject}"
     try:
         async with ctx.store.transaction() as conn:
             if key is not None:
-                stored = await idempotency.lookup(conn, key, operation, payload)
+                stored = await idempotency.lookup(conn, owner, key, operation, payload)
                 if stored is not None:
                     return stored
             answer = await work(conn)
             if key is not None:
-                await idempotency.remember(conn, key, operation, payload, answer)
+                await idempotency.remember(conn, owner, key, operation, payload, answer)
             return answer
     except idempotency.KeyReused as e:
         raise ApiError(str(e), KEY_REUSED, idempotencyKey=e.key) from None
