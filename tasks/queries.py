@@ -103,12 +103,25 @@ async def tasks(
     return page, len(rows) > first, end
 
 
+def _record_visits(ctx: RequestContext, rows: Sequence[asyncpg.Record]) -> None:
+    """A visit shows its entity as the departments described it at the draw (name, district,
+    kind and industry from the register, the grade from the credit platform): reading it is
+    reading their data, and goes to the access log."""
+    sources = [ctx.registry.register().code]
+    sources += [s.code for s in ctx.registry.holding("credit_rating")[:1]]
+    for r in rows:
+        for department in sources:
+            ctx.record_read(r["uscc"].strip(), department)
+
+
 async def task_visits(
     ctx: RequestContext, task_id: uuid.UUID, states: Sequence[str] | None, first: int, offset: int
 ) -> list[asyncpg.Record]:
     check_page(first, offset)
     async with reading(ctx) as pool:
-        return await store.visits_of(pool, task_id, states, first, offset)
+        rows = await store.visits_of(pool, task_id, states, first, offset)
+    _record_visits(ctx, rows)
+    return rows
 
 
 async def visit_counts(ctx: RequestContext, task_id: uuid.UUID) -> dict[str, int]:
@@ -121,6 +134,7 @@ async def visit(ctx: RequestContext, ref: str) -> asyncpg.Record:
         row = await store.get_visit(pool, parse_id(ref, "visit"))
     if row is None:
         raise not_found("visit", ref)
+    _record_visits(ctx, [row])
     return row
 
 
@@ -139,6 +153,7 @@ async def preview(
         raise ApiError(str(e), e.code, department=e.department) from None
     if not rows:
         raise not_found("entity", code)
+    ctx.record_read(code, ctx.registry.register().code)
     entity = rows[0]
     return entity, merge_checklist(EntityKind(entity["kind"]), entity["industry"], items)
 
