@@ -25,7 +25,9 @@ from gateway import limits as limits_mod
 from store import access
 
 log = logging.getLogger(__name__)
-PUBLIC_ROOT_FIELDS = frozenset({"publishedResults", "addWorkingDays", "__typename"})
+PUBLIC_ROOT_FIELDS = frozenset(
+    {"publishedResults", "addWorkingDays", "auditCheckpoint", "auditLogCheckpoint", "__typename"}
+)
 INTROSPECTION = frozenset({"__schema", "__type"})
 
 
@@ -122,7 +124,9 @@ async def admit(
         INTROSPECTION if dev_mode else frozenset()
     ):
         raise Refused(
-            "sign in: without credentials only publishedResults is available",
+            "sign in: without credentials only "
+            + ", ".join(sorted(PUBLIC_ROOT_FIELDS - {"__typename"}))
+            + " are available",
             "UNAUTHENTICATED",
             401,
         )

@@ -19,7 +19,7 @@ from planning.inspector_pool import Inspector
 from planning.results import Person, Refusal
 from resolvers.context import RequestContext
 from resolvers.errors import ApiError, bad_input
-from store import idempotency
+from store import audit, idempotency
 from store import tasks as store
 from store.hub import StoreUnavailable
 
@@ -82,6 +82,8 @@ async def run_command(
         raise bad_input("idempotencyKey must not be empty", "INVALID_IDEMPOTENCY_KEY")
     owner = f"{ctx.principal.kind.value}:{ctx.principal.subject}"
     try:
+        if ctx.store.signer is None:  # every change is signed into the audit log
+            raise audit.AuditKeyMissing
         async with ctx.store.transaction() as conn:
             if key is not None:
                 stored = await idempotency.lookup(conn, owner, key, operation, payload)
@@ -91,6 +93,8 @@ async def run_command(
             if key is not None:
                 await idempotency.remember(conn, owner, key, operation, payload, answer)
             return answer
+    except audit.AuditKeyMissing as e:
+        raise ApiError(f"{e}; nothing was changed", e.code) from None
     except idempotency.KeyReused as e:
         raise ApiError(str(e), KEY_REUSED, idempotencyKey=e.key) from None
     except DepartmentUnavailable as e:

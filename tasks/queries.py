@@ -1,5 +1,5 @@
 """Reads of joint tasks: tasks, visits with their teams and results (batched per request),
-the merged-form preview, the public's published results, the audit trail."""
+the merged-form preview, the public's published results."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from planning.entity_draw import census as count
 from resolvers.context import RequestContext
 from resolvers.entities import check_departments, normalize_uscc
 from resolvers.errors import ApiError, bad_input
-from store import audit
+from store import checkpoints
 from store import tasks as store
 from tasks import draw_inputs
 from tasks.common import MAX_PAGE, check_page, not_found, parse_id, reading
@@ -28,7 +28,7 @@ from tasks.common import MAX_PAGE, check_page, not_found, parse_id, reading
 
 class StoreLoaders:
     """Per-request batching of hub-store lookups by visit id (team, history, result,
-    publication): a page of visits costs one statement per kind."""
+    publication) and of tasks' latest checkpoints: a page costs one statement per kind."""
 
     def __init__(self, pool: asyncpg.Pool) -> None:
         async def team(ids: Sequence[uuid.UUID]) -> list[list[asyncpg.Record]]:
@@ -46,10 +46,15 @@ class StoreLoaders:
             found = {r["visit_id"]: r for r in rows}
             return [found.get(i) for i in ids]
 
+        async def checkpoint(scopes: Sequence[str]) -> list[checkpoints.Checkpoint | None]:
+            found = await checkpoints.latest_of(pool, scopes)
+            return [found.get(s) for s in scopes]
+
         self.team = DataLoader(load_fn=team)
         self.history = DataLoader(load_fn=history)
         self.result = DataLoader(load_fn=result)
         self.publication = DataLoader(load_fn=publication)
+        self.checkpoint = DataLoader(load_fn=checkpoint)  # the latest signed, by task id
 
 
 def _group(ids: Sequence[uuid.UUID], rows: list[asyncpg.Record]) -> list[list[asyncpg.Record]]:
@@ -187,18 +192,6 @@ async def published_results(
             f"pub:{last['published_on'].isoformat()}|{last['visit_id']}".encode()
         ).decode()
     return page, len(rows) > first, end
-
-
-async def audit_trail(
-    ctx: RequestContext, ref: str
-) -> tuple[list[asyncpg.Record], audit.ChainCheck]:
-    task_id = parse_id(ref, "task")
-    async with reading(ctx) as pool:
-        if await store.get_task(pool, task_id) is None:
-            raise not_found("task", task_id)
-        rows = await audit.trail(pool, task_id)
-        check = await audit.verify(pool, task_id)
-    return rows, check
 
 
 async def census(

@@ -22,6 +22,7 @@ from demo import mariadb
 from demo.seed import SeedReport, seed
 from gateway.app import create_app
 from gateway.auth import AuthConfig, issue_token
+from store import signing
 
 ADMIN_URL = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 MYSQL_URL = mysql_url()  # the MariaDB server of the health commission (MYSQL_URL)
@@ -31,6 +32,8 @@ AUTH = AuthConfig(
     audience="jsh-api",
     hs256_secret=os.environ.setdefault("HUB_TEST_JWT_SECRET", uuid.uuid4().hex),
 )
+# The audit log's signing key of this test process (and of the servers it starts).
+os.environ.setdefault("HUB_AUDIT_KEY", signing.new_private_key())
 # The suite sends hundreds of requests a minute as one planner, and many bad credentials from
 # one address: rate limits are tested on their own (tests/test_guard.py,
 # tests/test_security_forwarded.py), not here.

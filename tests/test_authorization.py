@@ -48,6 +48,10 @@ FIELDS: dict[str, tuple[str, tuple[str, ...]]] = {
         ("auditTrail",),
     ),
     "accessLog": ("{ accessLog(first: 1) { at } }", ("accessLog",)),
+    "auditCheckpoint": (
+        "query($t: ID!) { auditCheckpoint(taskId: $t) { count headHash signature } }",
+        ("auditCheckpoint",),
+    ),
     "createJointInspectionTask": (
         """mutation($k: String!) { createJointInspectionTask(input: {
              title: "t", leadDepartment: "market", departments: ["fire"],
@@ -97,6 +101,7 @@ TABLE: dict[str, tuple[str, str, str, str]] = {
     "jointInspectionTasks": (UNAUTH, FORBIDDEN, OK, OK),
     "auditTrail": (UNAUTH, FORBIDDEN, FORBIDDEN, OK),
     "accessLog": (UNAUTH, FORBIDDEN, OK, OK),
+    "auditCheckpoint": (OK, OK, OK, OK),
     "createJointInspectionTask": (UNAUTH, FORBIDDEN, FORBIDDEN, OK),
     "recordVisitResult": (UNAUTH, FORBIDDEN, FORBIDDEN, FORBIDDEN),
     "reviewVisitResult": (UNAUTH, FORBIDDEN, FORBIDDEN, FORBIDDEN),

@@ -23,7 +23,7 @@ from typing import Any
 import asyncpg
 import httpx
 
-from store import audit
+from store import audit_verify, signing
 from tasks.verification import verify_draw
 from tests.conftest import ADMIN_URL, AUTH, REDIS_URL, token
 from tests.test_resilience import slowed
@@ -152,7 +152,8 @@ async def test_kill_during_draw_and_result_entry(prefix, seeded, hub) -> None:
             pool = await asyncpg.create_pool(ADMIN_URL.rsplit("/", 1)[0] + f"/{prefix}hub")
             try:
                 assert (await verify_draw(pool, tid)).ok
-                assert (await audit.verify(pool, tid)).ok
+                trusted = signing.trusted_keys(signing.from_env())
+                assert (await audit_verify.verify(pool, tid, trusted)).ok
             finally:
                 await pool.close()
             actions = [
