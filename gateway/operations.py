@@ -26,7 +26,15 @@ from store import access
 
 log = logging.getLogger(__name__)
 PUBLIC_ROOT_FIELDS = frozenset(
-    {"publishedResults", "addWorkingDays", "auditCheckpoint", "auditLogCheckpoint", "__typename"}
+    {
+        "publishedResults",
+        "addWorkingDays",
+        "auditCheckpoint",
+        "auditLogCheckpoint",
+        "auditProof",
+        "auditLogProof",
+        "__typename",
+    }
 )
 INTROSPECTION = frozenset({"__schema", "__type"})
 

@@ -12,6 +12,7 @@ from strawberry.scalars import JSON
 from schemas.permissions import Planner
 from store.audit_verify import AuditCheck
 from store.checkpoints import Checkpoint
+from store.proofs import Proof
 from tasks import trail
 
 
@@ -47,6 +48,34 @@ class AuditCheckpoint:
             public_key=cp.public_key,
             signed_at=datetime.fromisoformat(cp.signed_at),
             signed_message=cp.message().decode(),
+        )
+
+
+@strawberry.type(
+    description="What lets the keeper of a checkpoint check, with SHA-256 alone, that the trail "
+    "still holds what it covered: fold the leaves into the kept headHash (head = "
+    "sha256(head + leaf) as hex text) and reach the headHash of `checkpoint`, signed with "
+    "entry #toCount. From count 0 a task's trail starts at sha256('task:' + taskId), the log "
+    "at sha256('jsh-audit-log'). toCount below fromCount: the trail now holds fewer entries."
+)
+class AuditProof:
+    from_count: int
+    to_count: int
+    leaves: list[str] = strawberry.field(
+        description="Entries fromCount+1 … toCount: a trail's leaves (SHA-256 of each entry's "
+        "canonical JSON), or the log's entry hashes."
+    )
+    checkpoint: AuditCheckpoint | None
+
+    @classmethod
+    def of(cls, p: Proof | None) -> AuditProof | None:
+        if p is None:
+            return None
+        return cls(
+            from_count=p.from_count,
+            to_count=p.to_count,
+            leaves=p.leaves,
+            checkpoint=AuditCheckpoint.of(p.checkpoint),
         )
 
 
@@ -159,3 +188,20 @@ class AuditQuery:
     )
     async def audit_log_checkpoint(self, info: strawberry.Info) -> AuditCheckpoint | None:
         return AuditCheckpoint.of(await trail.log_checkpoint(info.context))
+
+    @strawberry.field(
+        description="A consistency proof of a task's trail from a kept checkpoint's count "
+        "(public): at most `first` entries, walk on from toCount for more."
+    )
+    async def audit_proof(
+        self, info: strawberry.Info, task_id: strawberry.ID, from_count: int, first: int = 500
+    ) -> AuditProof | None:
+        return AuditProof.of(await trail.proof(info.context, task_id, from_count, first))
+
+    @strawberry.field(
+        description="A consistency proof of the whole log from a kept checkpoint's count (public)."
+    )
+    async def audit_log_proof(
+        self, info: strawberry.Info, from_count: int, first: int = 500
+    ) -> AuditProof | None:
+        return AuditProof.of(await trail.proof(info.context, None, from_count, first))

@@ -92,10 +92,9 @@ def log_hash(log_prev: str, entry: str) -> str:
     return chain(log_prev, entry)
 
 
-def stored_entry_hash(row: asyncpg.Record) -> str:
-    """What a stored row's hash must be, from its stored fields and its own prev_hash."""
-    return entry_hash(
-        row["prev_hash"],
+def stored_leaf(row: asyncpg.Record) -> str:
+    """The leaf of a stored anchored entry, from its stored fields."""
+    return entry_leaf(
         str(row["task_id"]),
         row["at"],
         row["actor"],
@@ -103,6 +102,16 @@ def stored_entry_hash(row: asyncpg.Record) -> str:
         orjson.loads(row["detail"]),
         row["content"],
         row["format"],
+    )
+
+
+def stored_entry_hash(row: asyncpg.Record) -> str:
+    """What a stored row's hash must be, from its stored fields and its own prev_hash."""
+    if row["format"] >= ANCHORED:
+        return chain(row["prev_hash"], stored_leaf(row))
+    detail = orjson.loads(row["detail"])
+    return entry_hash(
+        row["prev_hash"], str(row["task_id"]), row["at"], row["actor"], row["action"], detail, fmt=1
     )
 
 

@@ -155,3 +155,12 @@ async def latest_of(
 async def history(conn: asyncpg.Connection | asyncpg.Pool, scope: str) -> list[Checkpoint]:
     rows = await conn.fetch("SELECT * FROM audit_checkpoint WHERE scope = $1 ORDER BY count", scope)
     return [_row(r) for r in rows]
+
+
+async def at_count(
+    conn: asyncpg.Connection | asyncpg.Pool, scope: str, count: int
+) -> Checkpoint | None:
+    row = await conn.fetchrow(
+        "SELECT * FROM audit_checkpoint WHERE scope = $1 AND count = $2", scope, count
+    )
+    return None if row is None else _row(row)

@@ -6,7 +6,8 @@ from __future__ import annotations
 import asyncpg
 
 from resolvers.context import RequestContext
-from store import audit, audit_verify, checkpoints
+from resolvers.errors import bad_input
+from store import audit, audit_verify, checkpoints, proofs
 from store import tasks as store
 from tasks.common import not_found, parse_id, reading
 from tasks.queries import store_loaders
@@ -35,3 +36,25 @@ async def checkpoint(ctx: RequestContext, ref: str) -> checkpoints.Checkpoint | 
 async def log_checkpoint(ctx: RequestContext) -> checkpoints.Checkpoint | None:
     async with reading(ctx) as pool:
         return await checkpoints.latest(pool, checkpoints.LOG)
+
+
+MAX_PROOF = 1000  # leaves per proof; longer ones are walked in pages
+
+
+async def proof(
+    ctx: RequestContext, task_ref: str | None, from_count: int, first: int
+) -> proofs.Proof | None:
+    """A consistency proof from a kept checkpoint (count `from_count`; 0 from the start) of a
+    task's trail, or of the whole log when `task_ref` is None."""
+    scope = checkpoints.LOG if task_ref is None else str(parse_id(task_ref, "task"))
+    if from_count < 0 or not 1 <= first <= MAX_PROOF:
+        raise bad_input(
+            f"fromCount must be >= 0 and first between 1 and {MAX_PROOF}",
+            "INVALID_RANGE",
+            max=MAX_PROOF,
+        )
+    async with reading(ctx) as pool:
+        try:
+            return await proofs.proof(pool, scope, from_count, first)
+        except proofs.PreAnchoring as e:
+            raise bad_input(str(e), "PRE_ANCHORING") from None

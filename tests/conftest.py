@@ -180,6 +180,20 @@ async def hub(settings: Settings) -> AsyncIterator[Hub]:
         await lifespan.__aexit__(None, None, None)
 
 
+@pytest.fixture
+async def own_store(prefix: str, seeded: SeedReport) -> AsyncIterator[Hub]:
+    """A hub on the seeded departments with a hub store of its own, dropped after the test:
+    for tests that tamper with the store (its audit log spans every task in it)."""
+    own_prefix = f"{prefix}s{uuid.uuid4().hex[:6]}_"
+    app, lifespan, client = await start_hub(make_settings(prefix, db_prefix=own_prefix))
+    try:
+        yield Hub(app, client)
+    finally:
+        await client.aclose()
+        await lifespan.__aexit__(None, None, None)
+        await drop_databases(ADMIN_URL, own_prefix)
+
+
 @pytest.fixture(scope="session")
 def dept_dsn(prefix: str, seeded: SeedReport) -> Any:
     def dsn(code: str) -> str:

@@ -2,8 +2,8 @@
 wrote, each change is signed into a checkpoint of the task's trail and of the whole log, and
 verification names the first missing or altered entry or row.
 
-Each test tampers with a hub store of its own (the whole log spans every task of a store, so
-a tampered store fails everyone's verification)."""
+Each test tampers with a hub store of its own (the `own_store` fixture): the whole log spans
+every task of a store, so a tampered store fails everyone's verification."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ import base64
 import os
 import sys
 import uuid
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -33,19 +32,6 @@ CHECKPOINT = """query($t: ID!) { auditCheckpoint(taskId: $t) {
   taskId count headHash signature publicKey signedAt signedMessage } }"""
 PUBLISH = """mutation($t: ID!) { publishTaskResults(taskId: $t, closeUnfinished: true,
   reason: "窗口期结束") { status } }"""
-
-
-@pytest.fixture
-async def own(prefix: str, seeded: Any) -> AsyncIterator[Hub]:
-    """A hub on the seeded departments with a hub store of its own."""
-    own_prefix = f"{prefix}a{uuid.uuid4().hex[:6]}_"
-    app, lifespan, client = await start_hub(make_settings(prefix, db_prefix=own_prefix))
-    try:
-        yield Hub(app, client)
-    finally:
-        await client.aclose()
-        await lifespan.__aexit__(None, None, None)
-        await drop_databases(ADMIN_URL, own_prefix)
 
 
 async def drawn(hub: Hub) -> dict[str, Any]:
@@ -103,106 +89,19 @@ async def tamper(hub: Hub, *statements: tuple[Any, ...]) -> None:
         await conn.close()
 
 
-async def verify_audit_cli(hub: Hub, task_id: str, *args: str) -> tuple[int, str]:
-    env = {
-        **os.environ,
-        "DATABASE_URL": ADMIN_URL,
-        "HUB_DB_PREFIX": hub.app.state.settings.db_prefix,
-    }
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "gateway.cli",
-        "verify-audit",
-        task_id,
-        *args,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
-    out, _ = await proc.communicate()
-    return proc.returncode or 0, out.decode()
-
-
-async def test_an_intact_trail_verifies_with_every_row_anchored(own: Hub) -> None:
-    task, _ = await published(own)
-    t = await trail(own, task["id"])
-    assert [e["action"] for e in t["entries"]] == [
-        "CREATED",
-        "DRAWN",
-        "RESULT_ENTERED",
-        "APPROVED",
-        "PUBLISHED",
-    ]
-    assert all(e["contentHash"] for e in t["entries"])
-    v = t["verification"]
-    assert v["ok"], v["problems"]
-    assert v["checkpoint"] == {"count": 5, "headHash": t["entries"][-1]["hash"]}
-    assert v["preAnchoring"] == 0 and v["logEntries"] == 5
-    code, out = await verify_audit_cli(own, task["id"])
-    assert code == 0 and "chain intact" in out, out
-
-
-async def test_truncated_trail_names_the_first_missing_entry(own: Hub, tmp_path: Path) -> None:
-    task = await drawn(own)
-    visit = await entered(own, task)
-    reviewer = token("market", ("officer", "reviewer"), "reviewer-1")
-    body = await own.gql(
-        REVIEW,
-        {"v": visit["id"], "ok": False, "c": "请补充整改照片"},
-        {"authorization": f"Bearer {reviewer}"},
-    )
-    assert body["data"]["reviewVisitResult"]["state"] == "RETURNED", body
-    kept = await own.gql(CHECKPOINT, {"t": task["id"]}, headers={})  # public: no token
-    assert kept["data"]["auditCheckpoint"]["count"] == 4
-    saved = tmp_path / "checkpoint.json"
-    saved.write_bytes(orjson.dumps(kept))
-    cut = [e["seq"] for e in (await trail(own, task["id"]))["entries"]][2:]
-    await tamper(
-        own,
-        ("DELETE FROM audit_anchor WHERE seq = ANY($1)", cut),
-        ("DELETE FROM audit WHERE seq = ANY($1)", cut),
-    )
-    t = await trail(own, task["id"])
-    v = t["verification"]
-    assert not v["ok"] and v["firstBrokenEntry"] == 3
-    assert v["reason"].startswith("entry #3 of the trail is missing: the checkpoint signed at")
-    assert any("the whole log has 2 entries" in m for m in messages(t))
-    code, out = await verify_audit_cli(own, task["id"])
-    assert code == 1 and "entry #3 of the trail is missing" in out, out
-
-    # Roll everything back to the state after the draw, the hub's own checkpoints included:
-    # the store agrees with itself again, and only a checkpoint kept outside the hub still
-    # shows what was cut.
-    vid = uuid.UUID(visit["id"])
-    await tamper(
-        own,
-        ("DELETE FROM result WHERE visit_id = $1", vid),
-        ("UPDATE visit SET state = 'NOT_ENTERED' WHERE id = $1", vid),
-        ("DELETE FROM audit_checkpoint WHERE count > 2",),
-    )
-    assert (await trail(own, task["id"]))["verification"]["ok"]
-    code, out = await verify_audit_cli(own, task["id"], "--checkpoint", str(saved))
-    assert code == 1, out
-    assert "entry #3 of the trail is missing: the kept checkpoint signed at" in out, out
-
-
-async def test_rehashed_trail_is_caught_by_the_signed_checkpoint(own: Hub) -> None:
-    task = await drawn(own)
-    await entered(own, task)
-    entries = (await trail(own, task["id"]))["entries"]
-    drawn_seq = entries[1]["seq"]
-    # Edit the DRAWN entry, then recompute every hash after it: the task's chain and the log.
-    conn = await asyncpg.connect(own.app.state.store.dsn)
+async def rewrite(hub: Hub, task_id: str, action: str, key: str, value: Any) -> None:
+    """Set detail[key] of the task's `action` entry and recompute every hash after it, in the
+    task's chain and in the whole log: all but the signed checkpoints agree again."""
+    conn = await asyncpg.connect(hub.app.state.store.dsn)
     try:
-        rows = await audit.trail(conn, uuid.UUID(task["id"]))
-        prev = rows[0]["hash"]
-        for r in rows[1:]:
+        rows = await audit.trail(conn, uuid.UUID(task_id))
+        prev = audit.genesis(task_id)
+        for r in rows:
             detail = orjson.loads(r["detail"])
-            if r["seq"] == drawn_seq:
-                detail["entitiesDrawn"] += 1
+            if r["action"] == action:
+                detail[key] = value
             h = audit.entry_hash(
-                prev, task["id"], r["at"], r["actor"], r["action"], detail, r["content"]
+                prev, task_id, r["at"], r["actor"], r["action"], detail, r["content"]
             )
             await conn.execute(
                 "UPDATE audit SET detail = $2, prev_hash = $3, hash = $4 WHERE seq = $1",
@@ -226,68 +125,163 @@ async def test_rehashed_trail_is_caught_by_the_signed_checkpoint(own: Hub) -> No
             log_prev = log_hash
     finally:
         await conn.close()
-    v = (await trail(own, task["id"]))["verification"]
-    found = messages(await trail(own, task["id"]))
+
+
+async def verify_audit_cli(hub: Hub, task_id: str, *args: str) -> tuple[int, str]:
+    env = {
+        **os.environ,
+        "DATABASE_URL": ADMIN_URL,
+        "HUB_DB_PREFIX": hub.app.state.settings.db_prefix,
+    }
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "gateway.cli",
+        "verify-audit",
+        task_id,
+        *args,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    out, _ = await proc.communicate()
+    return proc.returncode or 0, out.decode()
+
+
+async def test_an_intact_trail_verifies_with_every_row_anchored(own_store: Hub) -> None:
+    task, _ = await published(own_store)
+    t = await trail(own_store, task["id"])
+    assert [e["action"] for e in t["entries"]] == [
+        "CREATED",
+        "DRAWN",
+        "RESULT_ENTERED",
+        "APPROVED",
+        "PUBLISHED",
+    ]
+    assert all(e["contentHash"] for e in t["entries"])
+    v = t["verification"]
+    assert v["ok"], v["problems"]
+    assert v["checkpoint"] == {"count": 5, "headHash": t["entries"][-1]["hash"]}
+    assert v["preAnchoring"] == 0 and v["logEntries"] == 5
+    code, out = await verify_audit_cli(own_store, task["id"])
+    assert code == 0 and "chain intact" in out, out
+
+
+async def test_truncated_trail_names_the_first_missing_entry(
+    own_store: Hub, tmp_path: Path
+) -> None:
+    task = await drawn(own_store)
+    visit = await entered(own_store, task)
+    reviewer = token("market", ("officer", "reviewer"), "reviewer-1")
+    body = await own_store.gql(
+        REVIEW,
+        {"v": visit["id"], "ok": False, "c": "请补充整改照片"},
+        {"authorization": f"Bearer {reviewer}"},
+    )
+    assert body["data"]["reviewVisitResult"]["state"] == "RETURNED", body
+    kept = await own_store.gql(CHECKPOINT, {"t": task["id"]}, headers={})  # public: no token
+    assert kept["data"]["auditCheckpoint"]["count"] == 4
+    saved = tmp_path / "checkpoint.json"
+    saved.write_bytes(orjson.dumps(kept))
+    cut = [e["seq"] for e in (await trail(own_store, task["id"]))["entries"]][2:]
+    await tamper(
+        own_store,
+        ("DELETE FROM audit_anchor WHERE seq = ANY($1)", cut),
+        ("DELETE FROM audit WHERE seq = ANY($1)", cut),
+    )
+    t = await trail(own_store, task["id"])
+    v = t["verification"]
+    assert not v["ok"] and v["firstBrokenEntry"] == 3
+    assert v["reason"].startswith("entry #3 of the trail is missing: the checkpoint signed at")
+    assert any("the whole log has 2 entries" in m for m in messages(t))
+    code, out = await verify_audit_cli(own_store, task["id"])
+    assert code == 1 and "entry #3 of the trail is missing" in out, out
+
+    # Roll everything back to the state after the draw, the hub's own checkpoints included:
+    # the store agrees with itself again, and only a checkpoint kept outside the hub still
+    # shows what was cut.
+    vid = uuid.UUID(visit["id"])
+    await tamper(
+        own_store,
+        ("DELETE FROM result WHERE visit_id = $1", vid),
+        ("UPDATE visit SET state = 'NOT_ENTERED' WHERE id = $1", vid),
+        ("DELETE FROM audit_checkpoint WHERE count > 2",),
+    )
+    assert (await trail(own_store, task["id"]))["verification"]["ok"]
+    code, out = await verify_audit_cli(own_store, task["id"], "--checkpoint", str(saved))
+    assert code == 1, out
+    assert "entry #3 of the trail is missing: the kept checkpoint signed at" in out, out
+
+
+async def test_rehashed_trail_is_caught_by_the_signed_checkpoint(own_store: Hub) -> None:
+    task = await drawn(own_store)
+    await entered(own_store, task)
+    entries = (await trail(own_store, task["id"]))["entries"]
+    drawn_seq = entries[1]["seq"]
+    # Edit the DRAWN entry, then recompute every hash after it: the task's chain and the log.
+    await rewrite(own_store, task["id"], "DRAWN", "entitiesDrawn", 999)
+    v = (await trail(own_store, task["id"]))["verification"]
+    found = messages(await trail(own_store, task["id"]))
     assert not any("match its hash" in m or "does not follow" in m for m in found), found
     assert not v["ok"] and v["firstBrokenSeq"] == drawn_seq and v["firstBrokenEntry"] == 2
     assert v["reason"].startswith(f"entry #2 of the trail (seq {drawn_seq}) differs from the one")
     assert any("the log was rewritten" in m for m in found)
-    code, out = await verify_audit_cli(own, task["id"])
+    code, out = await verify_audit_cli(own_store, task["id"])
     assert code == 1 and f"seq {drawn_seq}" in out, out
 
 
-async def test_result_row_edited_directly_is_named(own: Hub) -> None:
-    task, visit = await published(own)
-    last = (await trail(own, task["id"]))["entries"][-1]["seq"]
+async def test_result_row_edited_directly_is_named(own_store: Hub) -> None:
+    task, visit = await published(own_store)
+    last = (await trail(own_store, task["id"]))["entries"][-1]["seq"]
     await tamper(
-        own,
+        own_store,
         (
             "UPDATE result SET category = 'NO_PROBLEM' WHERE visit_id = $1",
             uuid.UUID(visit["id"]),
         ),
     )
-    v = (await trail(own, task["id"]))["verification"]
+    v = (await trail(own_store, task["id"]))["verification"]
     assert not v["ok"]
     assert f"result of visit {visit['id']} version 1 was altered after entry seq {last}" in [
         p["message"] for p in v["problems"]
     ]
 
 
-async def test_publication_row_edited_directly_is_named(own: Hub) -> None:
-    task, visit = await published(own)
-    last = (await trail(own, task["id"]))["entries"][-1]["seq"]
+async def test_publication_row_edited_directly_is_named(own_store: Hub) -> None:
+    task, visit = await published(own_store)
+    last = (await trail(own_store, task["id"]))["entries"][-1]["seq"]
     await tamper(
-        own,
+        own_store,
         (
             "UPDATE publication SET record = jsonb_set(record, '{category}', '\"NO_PROBLEM\"')"
             " WHERE visit_id = $1",
             uuid.UUID(visit["id"]),
         ),
     )
-    public = await own.gql(
+    public = await own_store.gql(
         "query($t: ID!) { publishedResults(taskId: $t) { edges { node { category } } } }",
         {"t": task["id"]},
         headers={},
     )
     assert public["data"]["publishedResults"]["edges"][0]["node"]["category"] == "NO_PROBLEM"
-    v = (await trail(own, task["id"]))["verification"]
+    v = (await trail(own_store, task["id"]))["verification"]
     assert not v["ok"]
     assert f"publication of visit {visit['id']} was altered after entry seq {last}" in [
         p["message"] for p in v["problems"]
     ]
 
 
-async def test_inspector_swapped_in_an_assignment_row_is_named(own: Hub) -> None:
-    task = await drawn(own)
+async def test_inspector_swapped_in_an_assignment_row_is_named(own_store: Hub) -> None:
+    task = await drawn(own_store)
     visit, other = task["visits"][0], task["visits"][1]
-    drawn_seq = (await trail(own, task["id"]))["entries"][1]["seq"]
+    drawn_seq = (await trail(own_store, task["id"]))["entries"][1]["seq"]
     stranger = next(
         m["inspectorId"]
         for m in other["team"]
         if m["inspectorId"] not in {t["inspectorId"] for t in visit["team"]}
     )
     await tamper(
-        own,
+        own_store,
         (
             "UPDATE assignment SET inspector_id = $2 WHERE id = (SELECT min(id) FROM assignment"
             " WHERE visit_id = $1)",
@@ -295,37 +289,37 @@ async def test_inspector_swapped_in_an_assignment_row_is_named(own: Hub) -> None
             stranger,
         ),
     )
-    v = (await trail(own, task["id"]))["verification"]
+    v = (await trail(own_store, task["id"]))["verification"]
     assert not v["ok"]
     assert v["reason"] == (
         f"team (assignments) of visit {visit['id']} was altered after entry seq {drawn_seq}"
     )
 
 
-async def test_deleting_a_whole_tasks_trail_fails_the_log(own: Hub) -> None:
-    gone = await drawn(own)
-    kept = await drawn(own)
-    seqs = [e["seq"] for e in (await trail(own, gone["id"]))["entries"]]
+async def test_deleting_a_whole_tasks_trail_fails_the_log(own_store: Hub) -> None:
+    gone = await drawn(own_store)
+    kept = await drawn(own_store)
+    seqs = [e["seq"] for e in (await trail(own_store, gone["id"]))["entries"]]
     await tamper(
-        own,
+        own_store,
         ("DELETE FROM audit_anchor WHERE seq = ANY($1)", seqs),
         ("DELETE FROM audit WHERE seq = ANY($1)", seqs),
         ("DELETE FROM audit_checkpoint WHERE scope = $1", gone["id"]),
     )
-    v = (await trail(own, kept["id"]))["verification"]
+    v = (await trail(own_store, kept["id"]))["verification"]
     assert not v["ok"]
     assert any(
         "does not follow log entry #2" in m or "the whole log has 2 entries" in m
-        for m in messages(await trail(own, kept["id"]))
+        for m in messages(await trail(own_store, kept["id"]))
     ), v
 
 
-async def test_trail_of_a_draw_before_anchoring_still_verifies(own: Hub) -> None:
+async def test_trail_of_a_draw_before_anchoring_still_verifies(own_store: Hub) -> None:
     """The rows a draw left before this change (format 1: no content hashes, no place in the
     log, no checkpoints) verify as pre-anchoring; what happens after them is anchored."""
-    task = await drawn(own)
+    task = await drawn(own_store)
     task_id = uuid.UUID(task["id"])
-    conn = await asyncpg.connect(own.app.state.store.dsn)
+    conn = await asyncpg.connect(own_store.app.state.store.dsn)
     try:  # the store as the earlier hub left it
         await conn.execute("DELETE FROM audit_anchor")
         await conn.execute("DELETE FROM audit_checkpoint")
@@ -350,22 +344,22 @@ async def test_trail_of_a_draw_before_anchoring_still_verifies(own: Hub) -> None
             prev = h
     finally:
         await conn.close()
-    v = (await trail(own, task["id"]))["verification"]
+    v = (await trail(own_store, task["id"]))["verification"]
     assert v["ok"], v["problems"]
     assert v["preAnchoring"] == 2 and v["unanchoredRows"] > 0 and v["checkpoint"] is None
-    public = await own.gql(CHECKPOINT, {"t": task["id"]}, headers={})
+    public = await own_store.gql(CHECKPOINT, {"t": task["id"]}, headers={})
     assert public["data"]["auditCheckpoint"] is None
 
-    visit = await entered(own, task)  # the old task goes on: the new entry is anchored
-    t = await trail(own, task["id"])
+    visit = await entered(own_store, task)  # the old task goes on: the new entry is anchored
+    t = await trail(own_store, task["id"])
     assert t["verification"]["ok"], t["verification"]["problems"]
     assert t["verification"]["preAnchoring"] == 2
     assert t["verification"]["checkpoint"]["count"] == 3
     await tamper(
-        own,
+        own_store,
         ("UPDATE result SET category = 'NO_PROBLEM' WHERE visit_id = $1", uuid.UUID(visit["id"])),
     )
-    v = (await trail(own, task["id"]))["verification"]
+    v = (await trail(own_store, task["id"]))["verification"]
     assert v["reason"] == (
         f"result of visit {visit['id']} version 1 was altered after entry seq "
         f"{t['entries'][2]['seq']}"
@@ -422,11 +416,11 @@ async def test_migration_leaves_earlier_entries_as_they_were(prefix: str) -> Non
         await drop_databases(ADMIN_URL, name)
 
 
-async def test_checkpoints_are_public_signed_and_kept_on_published_results(own: Hub) -> None:
-    task, _ = await published(own)
-    body = await own.gql(CHECKPOINT, {"t": task["id"]}, headers={})  # no token
+async def test_checkpoints_are_public_signed_and_kept_on_published_results(own_store: Hub) -> None:
+    task, _ = await published(own_store)
+    body = await own_store.gql(CHECKPOINT, {"t": task["id"]}, headers={})  # no token
     cp = body["data"]["auditCheckpoint"]
-    entries = (await trail(own, task["id"]))["entries"]
+    entries = (await trail(own_store, task["id"]))["entries"]
     assert cp["taskId"] == task["id"]
     assert cp["count"] == len(entries) and cp["headHash"] == entries[-1]["hash"]
     assert cp["signedMessage"] == "\n".join(
@@ -440,9 +434,9 @@ async def test_checkpoints_are_public_signed_and_kept_on_published_results(own: 
     )
     key = Ed25519PublicKey.from_public_bytes(base64.b64decode(cp["publicKey"]))
     key.verify(base64.b64decode(cp["signature"]), cp["signedMessage"].encode())  # raises if bad
-    assert cp["publicKey"] == own.app.state.store.signer.public_key
+    assert cp["publicKey"] == own_store.app.state.store.signer.public_key
 
-    log = await own.gql(
+    log = await own_store.gql(
         "{ auditLogCheckpoint { taskId count headHash signature publicKey signedMessage } }",
         headers={},
     )
@@ -450,7 +444,7 @@ async def test_checkpoints_are_public_signed_and_kept_on_published_results(own: 
     assert whole["taskId"] is None and whole["count"] == len(entries)
     key.verify(base64.b64decode(whole["signature"]), whole["signedMessage"].encode())
 
-    results = await own.gql(
+    results = await own_store.gql(
         "query($t: ID!) { publishedResults(taskId: $t) { edges { node { uscc "
         "checkpoint { count headHash signature } } } } }",
         {"t": task["id"]},
@@ -459,9 +453,9 @@ async def test_checkpoints_are_public_signed_and_kept_on_published_results(own: 
     (node,) = [e["node"] for e in results["data"]["publishedResults"]["edges"]]
     assert node["checkpoint"] == {k: cp[k] for k in ("count", "headHash", "signature")}
 
-    unknown = await own.gql(CHECKPOINT, {"t": str(uuid.uuid4())}, headers={})
+    unknown = await own_store.gql(CHECKPOINT, {"t": str(uuid.uuid4())}, headers={})
     assert unknown["data"]["auditCheckpoint"] is None
-    bad = await own.gql(CHECKPOINT, {"t": "not-a-task"}, headers={})
+    bad = await own_store.gql(CHECKPOINT, {"t": "not-a-task"}, headers={})
     assert bad["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
 
 
