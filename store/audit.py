@@ -128,7 +128,9 @@ async def append(
     rows `changed` names as they now are; sign both checkpoints. Returns the entry's hash."""
     if signer is None:
         raise AuditKeyMissing
-    anchors = await content.hashes(conn, task_id, changed)  # before the log lock: may be long
+    # The rows are hashed where they lie, before the log lock (a draw anchors every visit).
+    seq = await conn.fetchval("SELECT nextval(pg_get_serial_sequence('audit', 'seq'))")
+    digest = await content.anchor(conn, seq, task_id, changed)
     await conn.execute("SELECT pg_advisory_xact_lock($1)", _LOG_LOCK)
     prev = await conn.fetchrow(
         "SELECT hash, task_index FROM audit WHERE task_id = $1 ORDER BY seq DESC LIMIT 1", task_id
@@ -147,13 +149,13 @@ async def append(
     )
     log_index, log_prev = (1, LOG_GENESIS) if last is None else (last[0] + 1, last[1])
     at = await conn.fetchval("SELECT date_trunc('milliseconds', clock_timestamp())")
-    digest = content.digest(anchors)
     entry = entry_hash(prev_hash, str(task_id), at, actor, action, detail, digest)
     head = log_hash(log_prev, entry)
-    seq = await conn.fetchval(
-        "INSERT INTO audit (task_id, at, actor, action, detail, prev_hash, hash, format, content,"
-        " task_index, log_index, log_prev, log_hash)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING seq",
+    await conn.execute(
+        "INSERT INTO audit (seq, task_id, at, actor, action, detail, prev_hash, hash, format,"
+        " content, task_index, log_index, log_prev, log_hash)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+        seq,
         task_id,
         at,
         actor,
@@ -167,11 +169,6 @@ async def append(
         log_index,
         log_prev,
         head,
-    )
-    await conn.copy_records_to_table(
-        "audit_anchor",
-        records=[(seq, k, r, h) for (k, r), h in anchors.items()],
-        columns=["seq", "kind", "ref", "hash"],
     )
     await checkpoints.sign(conn, signer, str(task_id), index, entry, at)
     await checkpoints.sign(conn, signer, checkpoints.LOG, log_index, head, at)

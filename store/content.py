@@ -2,10 +2,16 @@
 row, used when an audit entry anchors them and again when verify-audit recomputes them from
 the rows as they are now.
 
-A row's hash is sha256(kind + "\\n" + canonical JSON), where the canonical JSON is the row's
-listed columns as an object with sorted keys, no spaces, UTF-8: uuids and dates as ISO
-strings, times in UTC ISO 8601, bytes in hex, jsonb columns as the JSON they hold (re-sorted),
-missing values as null. Kinds and their references:
+Computed inside PostgreSQL (a draw anchors every one of its visits and teams: tens of
+thousands of rows, hashed where they lie, never sent over the wire). A row's hash is
+
+    hex(sha256(kind || "\\n" || the row's listed columns in order, each as
+               "<length in characters>:<text>", or "-" when null))
+
+where the text of a date is YYYY-MM-DD, of a time YYYY-MM-DDTHH:MI:SS.ffffff in UTC, of
+bytea its hex, of jsonb PostgreSQL's canonical jsonb text, of an array its array literal, of
+a boolean true/false; a team is its assignments' texts one after the other, by id. Kinds and
+their references:
 
     task         the task: its definition (title, departments, scope, plan, window, team
                  size, commitment), its status, and once drawn the seed, counts and the
@@ -17,175 +23,181 @@ missing values as null. Kinds and their references:
                                                                             ref: visit id/version
     publication  what was published for a visit                            ref: visit id
 
-Only the listed columns count: a column added later is anchored once it is listed here (and
-rows anchored before that keep verifying only if the new column is left out of old rows'
-serialization — add it with a new kind name when that matters).
+Only the listed columns count: a column added later is anchored once it is listed here, and
+rows anchored before then stop verifying unless it is left out of their serialization — add
+it under a new kind name when that matters.
 """
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
-from typing import Any
 
 import asyncpg
-import orjson
 
-Refs = Sequence[str] | None  # None: every row of that kind in the task
+Refs = Sequence[str | uuid.UUID] | None  # None: every row of that kind in the task
 EVERY: Refs = None
+
+
+def _fields(alias: str, columns: Sequence[str]) -> str:
+    """The listed columns ("name", "name:date", "name:time", "name:hex", or "name=expression")
+    as one text: each "<length>:<text>", or "-" for null, one after the other."""
+    parts = []
+    for c in columns:
+        name, _, expression = c.partition("=")
+        name, _, kind = name.partition(":")
+        value = expression or f"{alias}.{name}"
+        if kind == "date":
+            value = f"to_char({value}, 'YYYY-MM-DD')"
+        elif kind == "time":
+            value = f"to_char({value} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US')"
+        elif kind == "hex":
+            value = f"encode({value}, 'hex')"
+        else:
+            value = f"({value})::text"
+        parts.append(f"coalesce(length({value}) || ':' || {value}, '-')")
+    return f"concat({', '.join(parts)})"
+
+
+def _hash(kind: str, text: str) -> str:
+    return f"encode(sha256(convert_to('{kind}' || chr(10) || {text}, 'UTF8')), 'hex')"
 
 
 @dataclass(frozen=True, slots=True)
 class Kind:
     name: str
-    columns: tuple[str, ...]
-    json_columns: frozenset[str]
-    sql: str  # $1 the task id, $2 the refs (text[]) or null for every row of the task
-    grouped: bool = False  # several rows make one value (a team), in the SQL's order
-
-    def value(self, row: asyncpg.Record) -> dict[str, Any]:
-        return {c: _plain(row[c], c in self.json_columns) for c in self.columns}
+    sql: str  # (ref, hash) of the task's rows: $1 the task id, $2 refs (text[]) or null: all
 
 
-def _plain(v: Any, is_json: bool) -> Any:
-    if v is None:
-        return None
-    if is_json:
-        return orjson.loads(v)
-    if isinstance(v, uuid.UUID):
-        return str(v)
-    if isinstance(v, datetime):
-        return v.astimezone(UTC).isoformat()
-    if isinstance(v, date):
-        return v.isoformat()
-    if isinstance(v, (bytes, bytearray, memoryview)):
-        return bytes(v).hex()
-    if isinstance(v, list):
-        return [_plain(x, False) for x in v]
-    return v
+def _kind(name: str, ref: str, source: str, json: str, group: str = "") -> Kind:
+    where = f"($2::text[] IS NULL OR {ref} = ANY($2))"
+    sql = f"SELECT {ref} AS ref, {_hash(name, json)} AS hash FROM {source} AND {where}{group}"
+    return Kind(name, sql)
 
 
-def canonical(value: Any) -> bytes:
-    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
-
-
-def row_hash(kind: str, value: Any) -> str:
-    return hashlib.sha256(kind.encode() + b"\n" + canonical(value)).hexdigest()
-
-
-TASK = Kind(
+TASK = _kind(
     "task",
-    (
-        "id",
-        "title",
-        "lead_department",
-        "departments",
-        "scope",
-        "plan",
-        "team_size",
-        "window_start",
-        "window_end",
-        "status",
-        "seed",
-        "seed_commitment",
-        "seed_revealed",
-        "created_by",
-        "created_at",
-        "drawn_at",
-        "population",
-        "excluded",
-        "savings",
-        "closed_at",
-        "close_reason",
-        "snapshot_sha256",
+    "t.id::text",
+    "task t LEFT JOIN task_population p ON p.task_id = t.id WHERE t.id = $1",
+    _fields(
+        "t",
+        (
+            "id",
+            "title",
+            "lead_department",
+            "departments",
+            "scope",
+            "plan",
+            "team_size",
+            "window_start:date",
+            "window_end:date",
+            "status",
+            "seed:hex",
+            "seed_commitment",
+            "seed_revealed",
+            "created_by",
+            "created_at:time",
+            "drawn_at:time",
+            "population",
+            "excluded",
+            "savings",
+            "closed_at:time",
+            "close_reason",
+            "snapshot_sha256=p.sha256",
+        ),
     ),
-    frozenset({"scope", "plan", "population", "excluded", "savings"}),
-    "SELECT t.*, p.sha256 AS snapshot_sha256, t.id::text AS ref FROM task t"
-    " LEFT JOIN task_population p ON p.task_id = t.id"
-    " WHERE t.id = $1 AND ($2::text[] IS NULL OR t.id::text = ANY($2))",
 )
-FORM = Kind(
+FORM = _kind(
     "form",
-    ("hash", "body"),
-    frozenset({"body"}),
-    "SELECT f.hash, f.body, f.hash AS ref FROM form f"
-    " WHERE f.hash IN (SELECT form_hash FROM visit WHERE task_id = $1)"
-    " AND ($2::text[] IS NULL OR f.hash = ANY($2))",
+    "f.hash",
+    "form f WHERE f.hash IN (SELECT form_hash FROM visit WHERE task_id = $1)",
+    _fields("f", ("hash", "body")),
 )
-VISIT = Kind(
+VISIT = _kind(
     "visit",
-    (
-        "id",
-        "task_id",
-        "uscc",
-        "entity_name",
-        "district",
-        "kind",
-        "industry",
-        "grade",
-        "rank",
-        "form_hash",
-        "state",
+    "v.id::text",
+    "visit v WHERE v.task_id = $1",
+    _fields(
+        "v",
+        (
+            "id",
+            "task_id",
+            "uscc",
+            "entity_name",
+            "district",
+            "kind",
+            "industry",
+            "grade",
+            "rank",
+            "form_hash",
+            "state",
+        ),
     ),
-    frozenset(),
-    "SELECT v.*, v.id::text AS ref FROM visit v"
-    " WHERE v.task_id = $1 AND ($2::text[] IS NULL OR v.id::text = ANY($2))",
 )
-TEAM = Kind(
+TEAM = _kind(
     "team",
-    (
-        "id",
-        "visit_id",
-        "inspector_id",
-        "department",
-        "role",
-        "wider_pool",
-        "rank",
-        "seat",
-        "origin",
-        "assigned_at",
-        "replaced_at",
-        "replaced_by",
-        "reason",
-    ),
-    frozenset(),
-    "SELECT a.*, a.visit_id::text AS ref FROM assignment a JOIN visit v ON v.id = a.visit_id"
-    " WHERE v.task_id = $1 AND ($2::text[] IS NULL OR a.visit_id::text = ANY($2))"
-    " ORDER BY a.visit_id, a.id",
-    grouped=True,
+    "a.visit_id::text",
+    "assignment a JOIN visit v ON v.id = a.visit_id WHERE v.task_id = $1",
+    "string_agg("
+    + _fields(
+        "a",
+        (
+            "id",
+            "visit_id",
+            "inspector_id",
+            "department",
+            "role",
+            "wider_pool",
+            "rank",
+            "seat",
+            "origin",
+            "assigned_at:time",
+            "replaced_at:time",
+            "replaced_by",
+            "reason",
+        ),
+    )
+    + ", '' ORDER BY a.id)",
+    " GROUP BY a.visit_id",
 )
-RESULT = Kind(
+RESULT = _kind(
     "result",
-    (
-        "visit_id",
-        "version",
-        "category",
-        "entries",
-        "concluded_on",
-        "entered_by",
-        "entered_at",
-        "reviewed_by",
-        "reviewed_at",
-        "approved",
-        "review_comment",
+    "r.visit_id::text || '/' || r.version",
+    "result r JOIN visit v ON v.id = r.visit_id WHERE v.task_id = $1",
+    _fields(
+        "r",
+        (
+            "visit_id",
+            "version",
+            "category",
+            "entries",
+            "concluded_on:date",
+            "entered_by",
+            "entered_at:time",
+            "reviewed_by",
+            "reviewed_at:time",
+            "approved",
+            "review_comment",
+        ),
     ),
-    frozenset({"entries"}),
-    "SELECT r.*, r.visit_id::text || '/' || r.version AS ref FROM result r"
-    " JOIN visit v ON v.id = r.visit_id"
-    " WHERE v.task_id = $1 AND ($2::text[] IS NULL OR r.visit_id::text || '/' || r.version"
-    " = ANY($2))",
 )
-PUBLICATION = Kind(
+PUBLICATION = _kind(
     "publication",
-    ("visit_id", "task_id", "uscc", "published_on", "deadline", "late", "record"),
-    frozenset({"record"}),
-    "SELECT p.*, p.visit_id::text AS ref FROM publication p"
-    " WHERE p.task_id = $1 AND ($2::text[] IS NULL OR p.visit_id::text = ANY($2))",
+    "p.visit_id::text",
+    "publication p WHERE p.task_id = $1",
+    _fields(
+        "p", ("visit_id", "task_id", "uscc", "published_on:date", "deadline:date", "late", "record")
+    ),
 )
 KINDS: dict[str, Kind] = {k.name: k for k in (TASK, FORM, VISIT, TEAM, RESULT, PUBLICATION)}
+
+# One hash over an entry's anchors: sha256 of "kind ref hash\n" lines in byte order. The
+# entry's own hash covers it, so no anchor changes without breaking the chain.
+DIGEST = (
+    "encode(sha256(convert_to(coalesce(string_agg(kind || ' ' || ref || ' ' || hash || chr(10),"
+    " '' ORDER BY kind COLLATE \"C\", ref COLLATE \"C\"), ''), 'UTF8')), 'hex')"
+)
 
 
 def result_ref(visit_id: uuid.UUID | str, version: int) -> str:
@@ -204,7 +216,7 @@ class Changed:
     results: Refs = ()
     publications: Refs = ()
 
-    def selection(self) -> list[tuple[Kind, Refs]]:
+    def selection(self) -> list[tuple[Kind, list[str] | None]]:
         wanted = [
             (FORM, self.forms),
             (VISIT, self.visits),
@@ -212,8 +224,12 @@ class Changed:
             (RESULT, self.results),
             (PUBLICATION, self.publications),
         ]
-        out: list[tuple[Kind, Refs]] = [(TASK, EVERY)] if self.task else []
-        return out + [(k, refs) for k, refs in wanted if refs is None or len(refs)]
+        out: list[tuple[Kind, list[str] | None]] = [(TASK, None)] if self.task else []
+        return out + [
+            (k, None if refs is None else [str(r) for r in refs])
+            for k, refs in wanted
+            if refs is None or len(refs)
+        ]
 
 
 # Every row of the task: what task-wide changes (create, draw, publish) anchor, and what
@@ -223,29 +239,38 @@ WHOLE_TASK = Changed(
 )
 
 
+async def anchor(conn: asyncpg.Connection, seq: int, task_id: uuid.UUID, changed: Changed) -> str:
+    """Store the content hashes of the rows `changed` names, as they now are, under entry
+    `seq`; return their digest."""
+    for kind, refs in changed.selection():
+        await conn.execute(
+            "INSERT INTO audit_anchor (seq, kind, ref, hash)"
+            f" SELECT $3, '{kind.name}', ref, hash FROM ({kind.sql}) x",
+            task_id,
+            refs,
+            seq,
+        )
+    return await conn.fetchval(f"SELECT {DIGEST} FROM audit_anchor WHERE seq = $1", seq)
+
+
 async def hashes(
     conn: asyncpg.Connection | asyncpg.Pool, task_id: uuid.UUID, changed: Changed
 ) -> dict[tuple[str, str], str]:
     """(kind, ref) -> content hash of the rows `changed` names, as they are now."""
     out: dict[tuple[str, str], str] = {}
     for kind, refs in changed.selection():
-        rows = await conn.fetch(kind.sql, task_id, None if refs is None else [str(r) for r in refs])
-        if kind.grouped:
-            groups: dict[str, list[dict[str, Any]]] = {}
-            for r in rows:
-                groups.setdefault(r["ref"], []).append(kind.value(r))
-            for ref, members in groups.items():
-                out[(kind.name, ref)] = row_hash(kind.name, members)
-        else:
-            for r in rows:
-                out[(kind.name, r["ref"])] = row_hash(kind.name, kind.value(r))
+        for r in await conn.fetch(kind.sql, task_id, refs):
+            out[(kind.name, r["ref"])] = r["hash"]
     return out
 
 
-def digest(anchors: dict[tuple[str, str], str]) -> str:
-    """One hash over an entry's anchors (sorted [kind, ref, hash] triples): the entry's own
-    hash covers this, so an anchor cannot be changed without breaking the chain."""
-    return hashlib.sha256(canonical(sorted([k, r, h] for (k, r), h in anchors.items()))).hexdigest()
+async def digests(conn: asyncpg.Connection | asyncpg.Pool, seqs: list[int]) -> dict[int, str]:
+    """The digest of each entry's stored anchors."""
+    rows = await conn.fetch(
+        f"SELECT seq, {DIGEST} AS digest FROM audit_anchor WHERE seq = ANY($1) GROUP BY seq",
+        seqs,
+    )
+    return {r["seq"]: r["digest"] for r in rows}
 
 
 def label(kind: str, ref: str) -> str:

@@ -12,7 +12,7 @@ CREATE UNIQUE INDEX audit_log ON audit (log_index) WHERE log_index IS NOT NULL;
 
 -- The content hash of each row an entry wrote (store/content.py), as it was then.
 CREATE TABLE audit_anchor (
-    seq   bigint NOT NULL REFERENCES audit(seq),
+    seq   bigint NOT NULL REFERENCES audit(seq) DEFERRABLE INITIALLY DEFERRED,  -- written first
     kind  text NOT NULL,                -- task, form, visit, team, result, publication
     ref   text NOT NULL,                -- the row: task/visit id, form hash, visit id/version
     hash  text NOT NULL,
