@@ -152,7 +152,8 @@ class AuditTrail:
 class AuditQuery:
     @strawberry.field(
         permission_classes=[Planner],
-        description="Every state change of a task, hash-chained, and whether the trail is intact.",
+        description="Every state change of a task (or of an entity's credit trail, by its "
+        "auditTrailId), hash-chained, and whether the trail is intact.",
     )
     async def audit_trail(self, info: strawberry.Info, task_id: strawberry.ID) -> AuditTrail:
         rows, check = await trail.audit_trail(info.context, task_id)

@@ -22,6 +22,8 @@ their references:
     result       one version of a visit's result, with its outcomes and review
                                                                             ref: visit id/version
     publication  what was published for a visit                            ref: visit id
+    repair       a credit-repair application and its decision (in an entity's credit
+                 trail)                                                     ref: repair id
 
 Only the listed columns count: a column added later is anchored once it is listed here, and
 rows anchored before then stop verifying unless it is left out of their serialization — add
@@ -174,11 +176,14 @@ RESULT = _kind(
             "entries",
             "concluded_on:date",
             "entered_by",
+            "entered_subject",
+            "entered_department",
             "entered_at:time",
             "reviewed_by",
             "reviewed_at:time",
             "approved",
             "review_comment",
+            "outside_window",
         ),
     ),
 )
@@ -187,10 +192,55 @@ PUBLICATION = _kind(
     "p.visit_id::text",
     "publication p WHERE p.task_id = $1",
     _fields(
-        "p", ("visit_id", "task_id", "uscc", "published_on:date", "deadline:date", "late", "record")
+        "p",
+        (
+            "visit_id",
+            "task_id",
+            "uscc",
+            "published_on:date",
+            "deadline:date",
+            "late",
+            "record",
+            "provisional",
+        ),
     ),
 )
-KINDS: dict[str, Kind] = {k.name: k for k in (TASK, FORM, VISIT, TEAM, RESULT, PUBLICATION)}
+# An entity's credit trail (tasks/credit_repair.py) anchors its repair applications; its rows
+# are the repairs of the entities its entries anchored repairs of (or the refs being anchored).
+REPAIR = _kind(
+    "repair",
+    "c.id::text",
+    "credit_repair c WHERE (c.id::text = ANY(coalesce($2::text[], '{}')) OR c.uscc IN ("
+    "SELECT r.uscc FROM credit_repair r WHERE r.id::text IN (SELECT an.ref FROM audit a"
+    " JOIN audit_anchor an ON an.seq = a.seq WHERE a.task_id = $1 AND an.kind = 'repair')))",
+    _fields(
+        "c",
+        (
+            "id",
+            "uscc",
+            "record_id",
+            "record_kind",
+            "record_title",
+            "publicity_class",
+            "decided_on:date",
+            "reason",
+            "applied_by",
+            "applied_subject",
+            "applied_department",
+            "applied_on:date",
+            "review_due:date",
+            "review_due_provisional",
+            "state",
+            "reviewed_by",
+            "reviewed_on:date",
+            "review_comment",
+            "share_by:date",
+            "share_by_provisional",
+            "created_at:time",
+        ),
+    ),
+)
+KINDS: dict[str, Kind] = {k.name: k for k in (TASK, FORM, VISIT, TEAM, RESULT, PUBLICATION, REPAIR)}
 
 # One hash over an entry's anchors: sha256 of "kind ref hash\n" lines in byte order. The
 # entry's own hash covers it, so no anchor changes without breaking the chain.
@@ -215,6 +265,7 @@ class Changed:
     teams: Refs = ()
     results: Refs = ()
     publications: Refs = ()
+    repairs: Refs = ()
 
     def selection(self) -> list[tuple[Kind, list[str] | None]]:
         wanted = [
@@ -223,6 +274,7 @@ class Changed:
             (TEAM, self.teams),
             (RESULT, self.results),
             (PUBLICATION, self.publications),
+            (REPAIR, self.repairs),
         ]
         out: list[tuple[Kind, list[str] | None]] = [(TASK, None)] if self.task else []
         return out + [
@@ -235,7 +287,13 @@ class Changed:
 # Every row of the task: what task-wide changes (create, draw, publish) anchor, and what
 # verification recomputes.
 WHOLE_TASK = Changed(
-    task=True, forms=EVERY, visits=EVERY, teams=EVERY, results=EVERY, publications=EVERY
+    task=True,
+    forms=EVERY,
+    visits=EVERY,
+    teams=EVERY,
+    results=EVERY,
+    publications=EVERY,
+    repairs=EVERY,
 )
 
 
@@ -282,4 +340,6 @@ def label(kind: str, ref: str) -> str:
         return f"team (assignments) of visit {ref}"
     if kind == "publication":
         return f"publication of visit {ref}"
+    if kind == "repair":
+        return f"credit repair {ref}"
     return f"{kind} {ref}"

@@ -150,7 +150,7 @@ async def apply(ctx: RequestContext, app: Application) -> uuid.UUID:
                 "class": str(cls),
                 "reviewDue": due.date.isoformat(),
             },
-            content.Changed(),
+            content.Changed(repairs=[repair_id]),
         )
         return {"repairId": str(repair_id)}
 
@@ -226,7 +226,7 @@ async def review(
                 "comment": comment,
                 "late": today > row["review_due"],
             },
-            content.Changed(),
+            content.Changed(repairs=[repair_id]),
         )
         return {"repairId": str(repair_id)}
 

@@ -16,11 +16,11 @@ from tasks.queries import store_loaders
 async def audit_trail(
     ctx: RequestContext, ref: str
 ) -> tuple[list[asyncpg.Record], audit_verify.AuditCheck]:
-    task_id = parse_id(ref, "task")
+    task_id = parse_id(ref, "task")  # a task, or an entity's credit trail (auditTrailId)
     async with reading(ctx) as pool:
-        if await store.get_task(pool, task_id) is None:
-            raise not_found("task", task_id)
         rows = await audit.trail(pool, task_id)
+        if not rows and await store.get_task(pool, task_id) is None:
+            raise not_found("task", task_id)
         check = await audit_verify.verify(pool, task_id, ctx.store.trusted_keys)
     return rows, check
 

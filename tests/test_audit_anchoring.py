@@ -12,6 +12,7 @@ import base64
 import os
 import sys
 import uuid
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +50,7 @@ async def entered(hub: Hub, task: dict[str, Any]) -> dict[str, Any]:
         "visitId": visit["id"],
         "category": "PROBLEM_CORRECTED",
         "entries": outcomes(visit),
-        "concludedOn": "2026-11-20",
+        "concludedOn": date.today().isoformat(),
     }
     body = await hub.gql(RECORD, {"input": entry}, {"authorization": f"Bearer {inspector}"})
     assert body["data"]["recordVisitResult"]["state"] == "PENDING_REVIEW", body
@@ -475,3 +476,30 @@ async def test_changes_are_refused_without_an_audit_key(
         await client.aclose()
         await lifespan.__aexit__(None, None, None)
         await drop_databases(ADMIN_URL, own_prefix)
+
+
+async def test_credit_repair_row_edited_directly_is_named(own_store: Hub, dept_dsn: Any) -> None:
+    from tests.test_credit_repair import APPLY, CREDIT_OFFICER, CREDIT_REVIEWER, application, plant
+
+    p = await plant(dept_dsn)
+    body = await own_store.gql(APPLY, application(p, p.general), headers=CREDIT_OFFICER)
+    repair = body["data"]["applyCreditRepair"]
+    decided = await own_store.gql(
+        'mutation($id: ID!) { reviewCreditRepair(id: $id, approve: false, comment: "材料不全")'
+        " { state } }",
+        {"id": repair["id"]},
+        headers=CREDIT_REVIEWER,
+    )
+    assert decided["data"]["reviewCreditRepair"]["state"] == "REJECTED", decided
+    t = await trail(own_store, repair["auditTrailId"])
+    assert t["verification"]["ok"], t["verification"]["problems"]
+    assert [e["action"] for e in t["entries"]] == ["REPAIR_APPLIED", "REPAIR_REJECTED"]
+    await tamper(
+        own_store,
+        ("UPDATE credit_repair SET state = 'APPROVED' WHERE id = $1", uuid.UUID(repair["id"])),
+    )
+    code, out = await verify_audit_cli(own_store, repair["auditTrailId"])
+    assert code == 1, out
+    assert (
+        f"credit repair {repair['id']} was altered after entry seq {t['entries'][1]['seq']}" in out
+    )

@@ -5,6 +5,7 @@ receives someone else's answer, and it is authorized like any first attempt."""
 from __future__ import annotations
 
 import uuid
+from datetime import date
 
 from tests.conftest import Hub, token
 from tests.test_joint_tasks import CREATE, RECORD, drawn_task, outcomes, task_input
@@ -42,7 +43,7 @@ async def test_a_replayed_key_is_authorized_like_a_first_attempt(hub: Hub) -> No
         "visitId": visit["id"],
         "category": "NO_PROBLEM",
         "entries": outcomes(visit, bad=0),
-        "concludedOn": "2026-11-20",
+        "concludedOn": date.today().isoformat(),
         "idempotencyKey": uuid.uuid4().hex,
     }
     inspector = _as("insp-on-team", dept, ("officer", "inspector"))
