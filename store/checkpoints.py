@@ -82,6 +82,8 @@ def from_public(data: Mapping[str, Any], scope: str | None = None) -> Checkpoint
         data = inner.get("auditCheckpoint") or inner.get("auditLogCheckpoint") or {}
     try:
         task = data.get("taskId")
+        if int(data["count"]) < 1:
+            raise ValueError("count must be at least 1")
         return Checkpoint(
             scope=str(uuid.UUID(str(task))) if task else (scope or LOG),
             count=int(data["count"]),
