@@ -5,7 +5,9 @@ source sends none.
 
 It caches the department's rows, not answers: field permissions apply to every request on
 top of them, so whoever asks sees exactly what they may see. Redis trouble makes a lookup a
-miss, never an error.
+miss, never an error: the client bounds every call to tens of milliseconds and skips Redis
+while its circuit is open (adapters/redis_client.py). An invalidation Redis did not take is
+kept and sent again before the cache is read; until it is, every lookup is a miss.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import date
 from typing import Any
@@ -23,6 +26,7 @@ import orjson
 from adapters.change_table import ChangePoller
 from adapters.mysql import MySQLSource
 from adapters.postgres import PostgresSource, Row
+from adapters.redis_client import RedisUnavailable
 from domain.records import RECORD_FIELDS
 from telemetry import metrics
 
@@ -38,6 +42,9 @@ ENTITY_KINDS = (
     "credit_rating",
     "conflict",
 )
+# Invalidations kept while Redis cannot take them; past this many, reading the cache waits
+# until every row written before the outage has expired.
+_MAX_UNSENT = 10_000
 
 
 def _dates(kind: str) -> tuple[str, ...]:
@@ -126,6 +133,8 @@ class RowCache:
 
         self._get_many = Coalesced(get_all)
         self._set_many = Coalesced(set_all)
+        self._unsent: set[str] = set()  # keys whose invalidation Redis did not take
+        self._blind_until = 0.0  # too many unsent: no reads before this (monotonic)
 
     def key(self, department: str, kind: str, entity: str) -> str:
         return self._keys(department, kind) + entity
@@ -147,7 +156,11 @@ class RowCache:
         at = self._keys(department, kind)
         names = [at + k for k in keys]
         try:
+            if not await self._fresh():
+                return {}
             values = await self._get_many(names)
+        except RedisUnavailable:
+            return {}  # the circuit is open; the breaker said so once
         except Exception as e:
             log.warning("cache unavailable", extra={"reason": type(e).__name__})
             return {}
@@ -167,17 +180,34 @@ class RowCache:
             flat += (at + k, orjson.dumps(value).decode())
         try:
             await self._set_many(flat)
+        except RedisUnavailable:
+            pass
         except Exception as e:
             log.warning("cache not filled", extra={"reason": type(e).__name__})
 
     async def invalidate(self, department: str, entity: str) -> None:
+        keys = [self.key(department, k, entity) for k in ENTITY_KINDS]
         try:
-            await self.redis.delete(*(self.key(department, k, entity) for k in ENTITY_KINDS))
+            await self.redis.delete(*keys)
         except Exception as e:
             log.error(
                 "cache not invalidated",
                 extra={"department": department, "uscc": entity, "reason": type(e).__name__},
             )
+            self._unsent.update(keys)
+            if len(self._unsent) > _MAX_UNSENT:
+                self._unsent.clear()
+                self._blind_until = time.monotonic() + self.ttl
+
+    async def _fresh(self) -> bool:
+        """Whether the cache may be read: every invalidation Redis missed is sent first."""
+        if time.monotonic() < self._blind_until:
+            return False
+        if self._unsent:
+            unsent = list(self._unsent)
+            await self.redis.delete(*unsent)  # raises: still a miss, still unsent
+            self._unsent.difference_update(unsent)
+        return True
 
 
 class CachedLookup:

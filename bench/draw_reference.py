@@ -32,6 +32,7 @@ from domain.vocabulary import CreditGrade
 from planning.entity_draw import SamplingPlan
 from resolvers.context import RequestContext
 from resolvers.entities import EntityQuery
+from store import signing
 from store.hub import HubStore
 from tasks.commands import TaskInput, create_task, draw_task
 
@@ -85,7 +86,7 @@ async def main(entities: int, ratio: float, rounds: int) -> None:
     )
     registry = Registry.from_settings(settings)
     await registry.open()
-    store = HubStore(settings.hub_dsn)
+    store = HubStore(settings.hub_dsn, signer=signing.from_env() or signing.ephemeral())
     await store.open(admin, f"{PREFIX}hub")
     planner = Principal(ClientKind.PLANNER, "bench", "market", frozenset({"planner"}))
     ctx = RequestContext(registry=registry, settings=settings, store=store, principal=planner)

@@ -59,6 +59,7 @@ from bench.procs import (
     tree_cpu,
 )
 from gateway.auth import AuthConfig, issue_token
+from store import signing
 
 PREFIX = "ref_"
 RESULTS = Path(__file__).parent / "results"
@@ -202,6 +203,7 @@ class Bench:
         self.market = settings_mod.database_dsn(self.admin, f"{PREFIX}market")
         self.secret = secrets.token_urlsafe(32)
         self.env = {
+            "HUB_AUDIT_KEY": signing.new_private_key(),  # unless one is configured
             **os.environ,
             "DATABASE_URL": self.admin,
             "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 from types import FrameType
 
-from ._process import ServerStartError
+from ._process import ServerStartError, die_with_parent
 from .services import LOCAL, STARTERS, ensure_services
 
 
@@ -28,7 +28,14 @@ def _run(cmd: list[str], env: dict[str, str]) -> int:
     previous = {signal.SIGINT: signal.signal(signal.SIGINT, lambda signum, frame: None)}
     try:
         try:
-            proc = subprocess.Popen(cmd, env={**os.environ, **env})
+            # Killed outright (SIGKILL), we take cmd with us: the servers it uses die with
+            # us too, and an orphan would keep its ports.
+            parent = os.getpid()
+            proc = subprocess.Popen(
+                cmd,
+                env={**os.environ, **env},
+                preexec_fn=lambda: die_with_parent(signal.SIGTERM, parent),
+            )
         except OSError as err:
             print(f"embedded: cannot run {cmd[0]}: {err}", file=sys.stderr)
             return 127

@@ -75,24 +75,40 @@ def claim_slot(parent: Path, stem: str) -> tuple[Path, IO[str]]:
     raise ServerStartError(f"all {_MAX_SLOTS} slots under {parent} are held by other runs")
 
 
-def kill_orphan(pidfile: Path, comm: str, sig: int, timeout: float = 15.0) -> None:
-    """Stop a server left running by a run that died without cleaning up.
+def kill_orphan(
+    pidfile: Path, comm: str, sig: int, timeout: float = 15.0, *, argv_has: bytes | None = None
+) -> int | None:
+    """Stop a server left running by a run that died without cleaning up; answer its pid,
+    or None if there was none.
 
-    Only called while holding the slot lock, so a live `comm` process named in the
-    slot's pid file cannot belong to a live run."""
+    Only called while holding the slot lock (or the port the server is for), so a live
+    `comm` process named in the pid file — whose command line holds `argv_has`, when
+    given — cannot belong to a live run."""
     try:
         pid = int(pidfile.read_text().split()[0])
         alive_comm = Path(f"/proc/{pid}/comm").read_text().strip()
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes() if argv_has is not None else b""
     except (OSError, ValueError, IndexError):
-        return
-    if alive_comm != comm:
-        return
+        return None
+    if alive_comm != comm or (argv_has is not None and argv_has not in argv):
+        return None
     os.kill(pid, sig)
     deadline = time.monotonic() + timeout
     while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
         time.sleep(0.05)
     if Path(f"/proc/{pid}").exists():
         os.kill(pid, signal.SIGKILL)
+    return pid
+
+
+def die_with_parent(sig: int = signal.SIGTERM, parent: int | None = None) -> None:
+    """Have the kernel send `sig` to this process when the thread that started it exits,
+    even by SIGKILL (Linux). Call it first thing in the child (a preexec_fn, a worker's
+    start); with `parent`, a parent already gone by then is noticed too."""
+    if _libc is not None:
+        _libc.prctl(_PR_SET_PDEATHSIG, sig)
+    if parent is not None and os.getppid() != parent:
+        os.kill(os.getpid(), sig)
 
 
 def service_ids(user: str, server: str) -> tuple[int, int] | None:
@@ -147,8 +163,7 @@ def spawn(
 
     def preexec() -> None:
         # Runs after subprocess's setuid, which would otherwise clear the setting.
-        if _libc is not None:
-            _libc.prctl(_PR_SET_PDEATHSIG, death_signal)
+        die_with_parent(death_signal)
 
     kwargs: dict[str, Any] = {}
     if ids is not None:

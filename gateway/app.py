@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import gc
 import logging
+import multiprocessing
 import os
+import re
+import signal
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -14,30 +17,31 @@ from typing import Any
 
 import asyncpg
 import orjson
-import redis.asyncio as aioredis
 from cross_web import HTTPException
 from graphql import GraphQLSyntaxError
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
-from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.subscriptions import GRAPHQL_SSE_PROTOCOL, GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 
+from adapters import redis_client
 from adapters import settings as settings_mod
 from adapters.cache import ChangeListener, RowCache
 from adapters.registry import Registry
 from adapters.settings import Settings
 from domain.access import PUBLIC
+from embedded._process import die_with_parent
 from execution import executor, planner
 from gateway import errors, live, logs, operations, ratelimit
 from gateway.auth import AuthConfig
+from gateway.forwarded import ForwardedFor
 from gateway.guard import Guard
-from gateway.media import GraphQLMediaType
+from gateway.media import GraphQLMediaType, GraphQLOverHTTP
 from resolvers.context import RequestContext
 from resolvers.departments import all_health
 from schemas.schema import schema
@@ -49,7 +53,7 @@ log = logging.getLogger("gateway")
 WEB = Path(__file__).resolve().parent.parent / "web"
 
 
-class HubGraphQL(live.Streams, GraphQL):
+class HubGraphQL(live.Streams, GraphQLOverHTTP):
     """Strawberry's ASGI endpoint with a fresh per-request context (principal, loaders,
     partial errors); each operation is admitted (persisted, public, limits) before it runs,
     and reads of entity records are written to the access log after."""
@@ -76,13 +80,15 @@ class HubGraphQL(live.Streams, GraphQL):
         request_data: Any,
     ) -> ExecutionResult:
         state = request.app.state
+        start = time.perf_counter()
+        name = request_data.operation_name
         try:
             admitted = await operations.admit(
                 context.principal,
                 request_data.query,
                 request_data.extensions,
                 request_data.variables,
-                request_data.operation_name,
+                name,
                 schema._schema,
                 state.store.pool if state.store else None,
                 state.auth.dev_mode,
@@ -90,25 +96,20 @@ class HubGraphQL(live.Streams, GraphQL):
             )
         except operations.Refused as e:
             sub_response.status_code = e.status
-            return ExecutionResult(data=None, errors=[e.error()])
+            result = ExecutionResult(data=None, errors=[e.error()])
+            _count(metrics.operation_label(None, name), result, start)
+            return result
         except GraphQLSyntaxError:
             admitted = None  # the executor answers it with GRAPHQL_PARSE_FAILED
         if admitted is not None:
             request_data.query = admitted.query
-            if request_adapter.method == "GET" and operations.is_mutation(
-                admitted.document, request_data.operation_name
-            ):
+            if request_adapter.method == "GET" and operations.is_mutation(admitted.document, name):
                 raise HTTPException(405, "mutations are sent with POST")
-        operation = (
-            request_data.operation_name
-            or (admitted and operations.operation_name(admitted.document))
-            or "anonymous"
-        )[:64]
-        start = time.perf_counter()
+            name = name or operations.operation_name(admitted.document)
         with tracing.tracer.start_as_current_span(
             "graphql.request",
             attributes={
-                "graphql.operation.name": operation,
+                "graphql.operation.name": (name or metrics.ANONYMOUS)[:64],
                 "request_id": context.request_id,
                 "client.kind": context.principal.kind.value,
             },
@@ -128,10 +129,9 @@ class HubGraphQL(live.Streams, GraphQL):
                 result = await super().execute_single(
                     request, request_adapter, sub_response, context, root_value, request_data
                 )
-        metrics.REQUEST_SECONDS.labels(operation).observe(time.perf_counter() - start)
-        metrics.REQUESTS.labels(operation, "error" if result.errors else "ok").inc()
-        for e in result.errors or ():
-            metrics.GRAPHQL_ERRORS.labels((e.extensions or {}).get("code", "NONE")).inc()
+        if result.errors:
+            result.errors = [errors.shape(e, context.request_id) for e in result.errors]
+        _count(metrics.operation_label(admitted and admitted.registered, name), result, start)
         if context.reads:
             await _log_access(state.access_log, context, request_data.operation_name)
         return result
@@ -143,10 +143,7 @@ class HubGraphQL(live.Streams, GraphQL):
         return orjson.loads(data)
 
     async def process_result(self, request: Any, result: ExecutionResult) -> GraphQLHTTPResponse:
-        if result.errors:
-            rid = logs.request_id.get()
-            result.errors = [errors.shape(e, rid) for e in result.errors]
-        response = await super().process_result(request, result)
+        response = await super().process_result(request, result)  # errors shaped already
         if (
             result.data is None
             and result.errors
@@ -155,6 +152,14 @@ class HubGraphQL(live.Streams, GraphQL):
             # Nothing executed: a request error carries no "data" (GraphQL over HTTP).
             response.pop("data", None)
         return response
+
+
+def _count(operation: str, result: ExecutionResult, start: float) -> None:
+    """Metrics of one request; every error carries its code by now (errors.shape)."""
+    metrics.REQUEST_SECONDS.labels(operation).observe(time.perf_counter() - start)
+    metrics.REQUESTS.labels(operation, "error" if result.errors else "ok").inc()
+    for e in result.errors or ():
+        metrics.GRAPHQL_ERRORS.labels((e.extensions or {}).get("code", errors.INTERNAL)).inc()
 
 
 async def _log_access(
@@ -180,8 +185,15 @@ async def _log_access(
         )
 
 
+# A caller's request id is kept only if it is plainly an id: it goes into every log line
+# and back out in a header.
+_REQUEST_ID = re.compile(rb"[A-Za-z0-9._:=+/@-]{1,64}")
+CLIENT_CLOSED = 499  # the client went away before it was answered (nginx's convention)
+
+
 class RequestIdMiddleware:
-    """Tag each request with an id (the caller's X-Request-ID or a new one) and log it."""
+    """Tag each request with an id (the caller's X-Request-ID if it is a plain one, else a
+    new one) and log it; a client that goes away mid-request is logged as such."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -190,8 +202,8 @@ class RequestIdMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = dict(scope["headers"])
-        rid = headers.get(b"x-request-id", b"").decode()[:64] or uuid.uuid4().hex
+        sent = dict(scope["headers"]).get(b"x-request-id", b"")
+        rid = sent.decode() if _REQUEST_ID.fullmatch(sent) else uuid.uuid4().hex
         token = logs.request_id.set(rid)
         start = time.perf_counter()
         status = 500
@@ -206,6 +218,9 @@ class RequestIdMiddleware:
 
         try:
             await self.app(scope, receive, send_with_id)
+        except ClientDisconnect:
+            status = CLIENT_CLOSED
+            log.info("client disconnected before sending the whole request body")
         finally:
             log.info(
                 "request",
@@ -242,7 +257,7 @@ async def readyz(request: Request) -> Response:
         for code, h in health.items()
     }
     try:
-        await request.app.state.redis.ping()
+        await request.app.state.redis.probe()
         cache = "UP"
     except Exception as e:  # the cache is optional for reads
         cache = f"DOWN: {type(e).__name__}"
@@ -267,9 +282,20 @@ def _tune_gc() -> None:
     gc.set_threshold(int(os.environ.get("HUB_GC_THRESHOLD", "20000")), older, oldest)
 
 
+def _in_worker() -> None:
+    """In a worker process uvicorn started (`--workers N`): die with the process that
+    started it, even if that one is killed outright (the worker would keep the port), and
+    log as it does (spawned, a worker inherits no logging set-up)."""
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        die_with_parent(signal.SIGTERM, parent.pid)
+        logs.configure(os.environ.get("HUB_LOG_LEVEL", "INFO"))
+
+
 def create_app(
     settings: Settings | None = None, auth_config: AuthConfig | None = None
 ) -> Starlette:
+    _in_worker()
     settings = settings or settings_mod.from_env()
     auth_config = auth_config or AuthConfig.from_env()
     # The working-day data file and the publicity rules are read now: bad ones stop the start.
@@ -293,26 +319,20 @@ def create_app(
         app.state.access_log = access.AccessLogWriter(lambda: store.pool)
         app.state.auth = auth_config
         app.state.rates = ratelimit.rates_from_env()
-        app.state.limiter_redis = aioredis.Redis(
-            connection_pool=aioredis.BlockingConnectionPool.from_url(
-                settings.redis_url,
-                max_connections=64,
-                timeout=0.2,
-                socket_timeout=0.2,
-                socket_connect_timeout=0.2,
-            )
+        # Two pools (the limiter is never starved by cache traffic), one breaker: a hung
+        # Redis is skipped by both after a few tens of milliseconds (adapters/redis_client).
+        app.state.redis_breaker = redis_client.breaker()
+        timeout = redis_client.timeout_from_env()
+        app.state.limiter_redis = redis_client.connect(
+            settings.redis_url, app.state.redis_breaker, timeout
         )
         app.state.rate_limiter = ratelimit.RateLimiter(
             app.state.limiter_redis,
             prefix=os.environ.get("HUB_RATE_PREFIX", f"{settings.db_prefix}rl:"),
             fail_open=ratelimit.fail_open_from_env(),
+            timeout=None,  # the client bounds every command
         )
-        # A blocking pool: under load a lookup waits for a connection instead of failing.
-        app.state.redis = aioredis.Redis(
-            connection_pool=aioredis.BlockingConnectionPool.from_url(
-                settings.redis_url, max_connections=64, timeout=1, socket_timeout=1
-            )
-        )
+        app.state.redis = redis_client.connect(settings.redis_url, app.state.redis_breaker, timeout)
         app.state.cache = None
         listener = None
         if settings.cache:
@@ -356,4 +376,5 @@ def create_app(
     app.add_middleware(Guard)
     app.add_middleware(GraphQLMediaType)
     app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(ForwardedFor)  # first: everything after sees the client's address
     return app

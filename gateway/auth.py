@@ -21,9 +21,12 @@ MAX_LEEWAY = 300  # seconds of clock skew tolerated at most, whatever is configu
 class AuthError(Exception):
     code = "UNAUTHENTICATED"
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, *, caller_fault: bool = True) -> None:
         super().__init__(reason)
         self.reason = reason
+        # False when the credential could not be checked for a reason of ours (the store is
+        # down): such failures do not count against the caller's failed-authentication limit.
+        self.caller_fault = caller_fault
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +71,13 @@ def _key_for(cfg: AuthConfig, header: dict[str, Any]) -> tuple[str, Any]:
     if cfg.jwks is not None and kid:
         for k in cfg.jwks.keys:
             if k.key_id == kid:
+                # A key verifies tokens of its own algorithm only: an RSA key offered to an
+                # ES256 or HS256 token is a forgery attempt (or a broken issuer), not a 500.
+                if k.algorithm_name != alg:
+                    raise AuthError(
+                        f"key {kid!r} ({k.key_type}) verifies {k.algorithm_name} tokens;"
+                        f" this one is signed with {alg}"
+                    )
                 return alg, k.key
         raise AuthError(f"unknown key id {kid!r}")
     if alg == "HS256":
@@ -78,6 +88,24 @@ def _key_for(cfg: AuthConfig, header: dict[str, Any]) -> tuple[str, Any]:
     if not keys:
         raise AuthError(f"no public key configured for {alg}")
     return alg, keys[0]
+
+
+ROLES = frozenset(Role)
+
+
+def known_roles(roles: object) -> list[str]:
+    """The roles of a token: at least one, each known. A token naming none, or one this
+    hub does not know, was issued for something else; it is never read as an officer's."""
+    if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
+        raise AuthError("'roles' must be a list of strings")
+    if not roles:
+        raise AuthError(f"token names no role (one of {', '.join(sorted(ROLES))})")
+    unknown = sorted(set(roles) - ROLES)
+    if unknown:
+        raise AuthError(
+            f"token names unknown role(s) {unknown} (known: {', '.join(sorted(ROLES))})"
+        )
+    return roles
 
 
 def verify_token(cfg: AuthConfig, token: str) -> Principal:
@@ -108,14 +136,16 @@ def verify_token(cfg: AuthConfig, token: str) -> Principal:
         raise AuthError(f"token lacks the {e.claim!r} claim") from None
     except jwt.InvalidSignatureError:
         raise AuthError("token signature does not verify") from None
-    except jwt.InvalidTokenError as e:
+    except (jwt.InvalidTokenError, jwt.InvalidKeyError) as e:
         raise AuthError(f"invalid token: {e}") from None
+    except (TypeError, ValueError):  # a key the library cannot use for this token
+        raise AuthError(f"token cannot be verified with the configured {alg} key") from None
     dept = claims.get("dept")
-    roles = claims.get("roles", [])
     if not isinstance(dept, str) or not dept:
         raise AuthError("token lacks the 'dept' claim")
-    if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
-        raise AuthError("'roles' must be a list of strings")
+    if "roles" not in claims:
+        raise AuthError("token lacks the 'roles' claim")
+    roles = known_roles(claims["roles"])
     kind = ClientKind.PLANNER if Role.PLANNER in roles else ClientKind.OFFICER
     return Principal(
         kind, str(claims["sub"]), dept, frozenset(roles), name=claims.get("name"), claims=claims
@@ -133,6 +163,7 @@ def issue_token(
     """An HS256 token with the configured secret (the demo's; production uses its IdP)."""
     if not cfg.hs256_secret:
         raise AuthError("no HS256 secret configured (HUB_JWT_SECRET)")
+    known_roles(roles)
     now = int(time.time())
     claims = {
         "iss": cfg.issuer,

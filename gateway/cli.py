@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -21,9 +22,12 @@ import uvicorn
 
 from adapters import settings as settings_mod
 from adapters.registry import Registry
+from embedded._process import die_with_parent, kill_orphan
 from gateway import logs
 from gateway.auth import AuthConfig, issue_token
-from store import access, audit, deliveries
+from gateway.connections import ConnectionLimits, GuardedHttpTools
+from gateway.forwarded import TrustedProxies
+from store import access, audit_verify, checkpoints, deliveries, signing
 from store import webhooks as webhook_store
 from store.events import CREDIT
 from store.hub import HubStore
@@ -44,6 +48,9 @@ EXAMPLE = """{{
 def serve(host: str, port: int, workers: int) -> None:
     """Run the app under uvicorn; several workers share one port (the gateway is stateless)."""
     logs.configure(os.environ.get("HUB_LOG_LEVEL", "INFO"))
+    # Bad connection settings stop the start here, not in every worker.
+    ConnectionLimits.from_env()
+    TrustedProxies.from_env()
     uvicorn.run(
         "gateway.app:create_app",
         factory=True,
@@ -52,6 +59,14 @@ def serve(host: str, port: int, workers: int) -> None:
         workers=workers,
         log_config=None,
         access_log=False,
+        # The client's address is decided by the app from HUB_TRUSTED_PROXIES alone
+        # (gateway/forwarded.py); uvicorn would believe X-Forwarded-For from any local peer.
+        proxy_headers=False,
+        # Deadlines for slow heads and bodies, a cap per client address (gateway/connections).
+        http=GuardedHttpTools,
+        timeout_keep_alive=int(os.environ.get("HUB_KEEP_ALIVE_TIMEOUT", "5")),
+        # Connections and requests in flight per worker; past it uvicorn answers 503.
+        limit_concurrency=int(os.environ.get("HUB_LIMIT_CONCURRENCY", "1000")),
         ws_max_size=256 * 1024,  # a subscription is a small document: refuse big frames early
         # Notices are a few hundred bytes; compressing them cost ~45 KiB of zlib state per open
         # WebSocket (bench/subscriptions.py) for little saved.
@@ -122,9 +137,32 @@ async def _mark_seeded(
         await conn.close()
 
 
+DEMO_AUDIT_KEY = settings_mod.ROOT / ".hub" / "audit-key"
+
+
+def _demo_audit_key(create: bool) -> None:
+    """Unless a key is configured, the demo signs audit checkpoints with a key of its own
+    under .hub/ (kept across runs, so checkpoints kept earlier still verify); the shell
+    commands of the same checkout use it too."""
+    if os.environ.get("HUB_AUDIT_KEY_FILE") or os.environ.get("HUB_AUDIT_KEY"):
+        return
+    if not DEMO_AUDIT_KEY.exists():
+        if not create:
+            return
+        signing.create_key_file(DEMO_AUDIT_KEY)
+    os.environ["HUB_AUDIT_KEY_FILE"] = str(DEMO_AUDIT_KEY)
+
+
 def demo(host: str, port: int, workers: int, entities: int, seed: int, reseed: bool) -> None:
     # The demo signs its own HS256 tokens; every worker inherits the secret.
     os.environ.setdefault("HUB_JWT_SECRET", secrets.token_urlsafe(32))
+    _demo_audit_key(create=True)
+    try:
+        signer = signing.from_env()
+    except signing.AuditKeyError as e:
+        sys.exit(str(e))
+    if signer is not None:
+        print(f"audit checkpoints are signed by public key {signer.public_key} (base64)")
     os.environ.setdefault("HUB_DEV_MODE", "1")
     os.environ.setdefault("HUB_CACHE", "on")
     os.environ.setdefault("FIRE_API_TOKEN", secrets.token_urlsafe(24))
@@ -173,13 +211,36 @@ def demo(host: str, port: int, workers: int, entities: int, seed: int, reseed: b
     finally:
         fire_api.terminate()
         fire_api.wait(10)
+        _fire_pidfile().unlink(missing_ok=True)
+
+
+def _fire_pidfile() -> Path:
+    return settings_mod.ROOT / ".hub" / f"fire-api-{os.environ.get('FIRE_API_PORT', '8101')}.pid"
 
 
 def _start_fire_api() -> subprocess.Popen[bytes]:
     """Fire rescue keeps its data behind its own JSON API in the demo (demo/fire_api.py):
-    start it, and tell the hub where it is and which token it takes."""
+    start it, and tell the hub where it is and which token it takes.
+
+    It dies with this process, however this process ends (a parent-death signal); one that
+    an earlier run left on the port (its pid is kept under .hub/) is stopped first."""
     port = int(os.environ.get("FIRE_API_PORT", "8101"))
-    proc = subprocess.Popen([sys.executable, "-m", "demo.fire_api", "--port", str(port)])
+    pidfile = _fire_pidfile()
+    stale = kill_orphan(
+        pidfile, Path(sys.executable).name[:15], signal.SIGTERM, argv_has=b"demo.fire_api"
+    )
+    if stale is not None:
+        print(
+            f"stopped the fire rescue API an earlier run left on port {port} (pid {stale})",
+            file=sys.stderr,
+        )
+    parent = os.getpid()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "demo.fire_api", "--port", str(port)],
+        preexec_fn=lambda: die_with_parent(signal.SIGTERM, parent),
+    )
+    pidfile.parent.mkdir(exist_ok=True)
+    pidfile.write_text(f"{proc.pid}\n")
     headers = {"authorization": f"Bearer {os.environ['FIRE_API_TOKEN']}"}
     for _ in range(200):
         try:
@@ -199,7 +260,11 @@ def _start_fire_api() -> subprocess.Popen[bytes]:
 
 async def _with_store(work: Any) -> Any:
     settings = settings_mod.from_env()
-    store = HubStore(settings.hub_dsn)
+    _demo_audit_key(create=False)
+    try:
+        store = HubStore(settings.hub_dsn)
+    except signing.AuditKeyError as e:
+        sys.exit(str(e))
     await store.open(settings.database_url, f"{settings.db_prefix}hub")
     try:
         return await work(settings, store)
@@ -233,14 +298,53 @@ async def _verify_draw(task: str) -> int:
     return await _with_store(work)
 
 
-async def _verify_audit(task: str) -> int:
+def _kept_checkpoint(path: str, task: uuid.UUID) -> checkpoints.Checkpoint:
+    """A checkpoint saved from auditCheckpoint / auditLogCheckpoint (the object, or the whole
+    GraphQL answer)."""
+    try:
+        with open(path, "rb") as f:
+            cp = checkpoints.from_public(orjson.loads(f.read()), str(task))
+    except (OSError, orjson.JSONDecodeError, checkpoints.BadCheckpoint) as e:
+        sys.exit(f"{path}: {e}")
+    if cp.scope not in (str(task), checkpoints.LOG):
+        sys.exit(f"{path} is a checkpoint of task {cp.scope}, not of {task}")
+    return cp
+
+
+async def _verify_audit(task: str, kept_files: list[str]) -> int:
+    task_id = _task_id(task)
+    kept = [_kept_checkpoint(p, task_id) for p in kept_files]
+
     async def work(settings: settings_mod.Settings, store: HubStore) -> int:
-        check = await audit.verify(store.pool, _task_id(task))
-        if check.ok:
-            print(f"OK: {check.entries} entries, chain intact")
-            return 0
-        print(f"BROKEN at entry {check.first_broken_seq}: {check.reason}")
-        return 1
+        if not store.trusted_keys:
+            print("no trusted public key: set HUB_AUDIT_TRUSTED_KEYS (or the hub's key)")
+        check = await audit_verify.verify(
+            store.pool, task_id, store.trusted_keys, kept, whole_log=True
+        )
+        if check.ok and not check.entries:
+            print(f"no audit entries for task {task_id}")
+            return 1
+        if not check.ok:
+            print(f"BROKEN: {len(check.problems)} problem(s), the first one first:")
+            for p in sorted(check.problems, key=lambda p: p is not check.first):
+                named = p.message.startswith("entry #") or not (p.entry and p.seq)
+                print(f"  {'' if named else f'entry #{p.entry} (seq {p.seq}): '}{p.message}")
+            return 1
+        cp, log_cp = check.checkpoint, check.log_checkpoint
+        print(
+            f"OK: {check.entries} entries, chain intact"
+            + (f" ({check.pre_anchoring} written before anchoring)" if check.pre_anchoring else "")
+            + "; every anchored row is as its entry recorded it"
+            + (f" ({check.unanchored_rows} older rows unanchored)" if check.unanchored_rows else "")
+            + (f"; the checkpoint signed at {cp.signed_at} (#{cp.count}) matches" if cp else "")
+            + (
+                f"; the whole log's {check.log_entries} entries match checkpoint #{log_cp.count}"
+                if log_cp
+                else ""
+            )
+            + (f"; {len(kept)} kept checkpoint(s) match" if kept else "")
+        )
+        return 0
 
     return await _with_store(work)
 
@@ -386,8 +490,18 @@ def main(argv: list[str] | None = None) -> None:
     sub.add_parser("migrate", help="create the hub store and apply pending migrations")
     p = sub.add_parser("verify-draw", help="recompute a task's draw from its revealed seed")
     p.add_argument("task")
-    p = sub.add_parser("verify-audit", help="check a task's audit chain, name the first break")
+    p = sub.add_parser(
+        "verify-audit",
+        help="check a task's audit trail, its rows and signed checkpoints; name the first break",
+    )
     p.add_argument("task")
+    p.add_argument(
+        "--checkpoint",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="a checkpoint kept earlier (auditCheckpoint or auditLogCheckpoint as JSON)",
+    )
     p = sub.add_parser("deliver-credit", help="deliver pending credit feedback now")
     p.add_argument("--dead", action="store_true", help="list dead letters instead")
     p.add_argument("--replay", action="store_true", help="make dead letters pending first")
@@ -431,7 +545,7 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "verify-draw":
         sys.exit(asyncio.run(_verify_draw(args.task)))
     elif args.command == "verify-audit":
-        sys.exit(asyncio.run(_verify_audit(args.task)))
+        sys.exit(asyncio.run(_verify_audit(args.task, args.checkpoint)))
     elif args.command == "deliver-credit":
         sys.exit(asyncio.run(_deliver_credit(args)))
     elif args.command == "webhook":

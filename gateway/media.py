@@ -1,17 +1,84 @@
-"""GraphQL over HTTP: the response media type the client accepts, and the status codes the
-specification prescribes for it.
+"""GraphQL over HTTP: the response media type the client accepts, the status codes the
+specification prescribes for it, and an error body for every request that is not one.
 
 With `Accept: application/graphql-response+json` a request error (nothing executed: parse,
 validation or a refused operation) answers 4xx, and any response with `data` answers 200;
-with `application/json` (older clients) a well-formed request always answers 200.
+with `application/json` (older clients) a well-formed request always answers 200. A request
+that is not a well-formed GraphQL-over-HTTP request (not JSON, a query that is not a string,
+an operationName that is not one, another content type or method) answers 400, 415 or 405
+with a GraphQL error body, never strawberry's bare text.
 """
 
 from __future__ import annotations
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+import logging
+from typing import Any
 
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLRequestData
+from strawberry.http.parse_content_type import parse_content_type
+
+from gateway import logs
+from gateway.errors import INTERNAL
+
+log = logging.getLogger(__name__)
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
+CODES = {
+    400: "BAD_REQUEST",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+}
+
+
+def error_response(status: int, message: str, code: str | None = None) -> JSONResponse:
+    """A GraphQL-over-HTTP error body (GraphQLMediaType gives it the accepted media type)."""
+    body = {"errors": [{"message": message, "extensions": {"code": code or CODES[status]}}]}
+    headers = {"allow": "GET, POST"} if status == 405 else None
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+class GraphQLOverHTTP(GraphQL):
+    """Strawberry's ASGI view, holding malformed requests to the specification."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        try:
+            response = await self.run(Request(scope, receive=receive))
+        except HTTPException as e:
+            response = error_response(e.status_code, e.reason, CODES.get(e.status_code))
+        except ClientDisconnect:
+            raise  # nobody to answer; logged as a disconnect where the request is logged
+        except Exception:
+            rid = logs.request_id.get()
+            log.exception("unexpected error before execution")
+            response = error_response(
+                500, f"Internal error; quote request id {rid} when reporting it.", INTERNAL
+            )
+        await response(scope, receive, send)
+
+    async def parse_http_body(self, request: AsyncHTTPRequestAdapter) -> Any:
+        if request.method == "POST":
+            content_type, _ = parse_content_type(request.content_type or "")
+            if content_type != JSON:
+                raise HTTPException(415, f"send the GraphQL request as {JSON}")
+        data = await super().parse_http_body(request)
+        if isinstance(data, GraphQLRequestData) and not isinstance(data.operation_name, str | None):
+            raise HTTPException(400, "operationName must be a string or null")
+        return data
+
+    def parse_json(self, data: str | bytes) -> Any:
+        value = super().parse_json(data)  # a JSONDecodeError is already a 400
+        if not isinstance(value, dict | list):
+            raise HTTPException(400, "expected a JSON object")
+        return value
 
 
 def preferred(accept: str) -> str:

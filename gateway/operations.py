@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,12 +19,23 @@ from graphql import (
     OperationDefinitionNode,
 )
 
+from adapters.redis_client import RedisUnavailable
 from domain.access import ClientKind, Principal
 from gateway import limits as limits_mod
 from store import access
 
 log = logging.getLogger(__name__)
-PUBLIC_ROOT_FIELDS = frozenset({"publishedResults", "addWorkingDays", "__typename"})
+PUBLIC_ROOT_FIELDS = frozenset(
+    {
+        "publishedResults",
+        "addWorkingDays",
+        "auditCheckpoint",
+        "auditLogCheckpoint",
+        "auditProof",
+        "auditLogProof",
+        "__typename",
+    }
+)
 INTROSPECTION = frozenset({"__schema", "__type"})
 
 
@@ -42,13 +54,22 @@ class Refused(Exception):
 class Admitted:
     query: str
     document: DocumentNode
+    registered: str | None = None  # the name it was registered under, if it was
+
+
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 def _persisted_hash(extensions: dict[str, Any] | None) -> str | None:
     pq = (extensions or {}).get("persistedQuery")
-    if isinstance(pq, dict) and isinstance(pq.get("sha256Hash"), str):
-        return pq["sha256Hash"].lower()
-    return None
+    if not isinstance(pq, dict) or pq.get("sha256Hash") is None:
+        return None
+    digest = pq["sha256Hash"]
+    if not isinstance(digest, str) or not _SHA256.fullmatch(digest.lower()):
+        raise Refused(
+            "persistedQuery.sha256Hash must be 64 hexadecimal characters", "BAD_REQUEST", 400
+        )
+    return digest.lower()
 
 
 async def admit(
@@ -63,6 +84,7 @@ async def admit(
     redis: Any = None,
 ) -> Admitted:
     digest = _persisted_hash(extensions)
+    registered = None
     if who.kind == ClientKind.PARTNER:
         # Partners run registered operations only, each registered against scopes.
         if digest is None and query:
@@ -86,9 +108,9 @@ async def admit(
             raise Refused(
                 f"the API key lacks scope(s) {sorted(missing)} for this operation", "FORBIDDEN", 403
             )
-        query = op["document"]
+        query, registered = op["document"], op["name"]
     elif digest is not None:
-        query = await _automatic_persisted(digest, query, store_pool, redis)
+        query, registered = await _automatic_persisted(digest, query, store_pool, redis)
     elif not query:
         raise Refused("no GraphQL query in the request", "BAD_REQUEST", 400)
     limits = limits_mod.limits_for(who.kind.value)
@@ -98,6 +120,7 @@ async def admit(
         raise Refused(e.message, e.code, limit=e.limit, actual=e.actual) from None
     except GraphQLSyntaxError:
         raise  # answered by the executor as GRAPHQL_PARSE_FAILED
+    _check_operation_name(document, operation_name)
     roots = _root_fields(document, operation_name)
     if (
         roots & INTROSPECTION
@@ -109,7 +132,9 @@ async def admit(
         INTROSPECTION if dev_mode else frozenset()
     ):
         raise Refused(
-            "sign in: without credentials only publishedResults is available",
+            "sign in: without credentials only "
+            + ", ".join(sorted(PUBLIC_ROOT_FIELDS - {"__typename"}))
+            + " are available",
             "UNAUTHENTICATED",
             401,
         )
@@ -117,38 +142,66 @@ async def admit(
         limits_mod.check(document, schema, variables, operation_name, limits)
     except limits_mod.LimitExceeded as e:
         raise Refused(e.message, e.code, limit=e.limit, actual=e.actual) from None
-    return Admitted(query, document)
+    return Admitted(query, document, registered)
+
+
+def _check_operation_name(document: DocumentNode, operation_name: str | None) -> None:
+    """Which operation runs must be clear before anything runs (GraphQL, GetOperation):
+    of several, the one named; a name the document lacks is refused, never guessed."""
+    ops = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    if operation_name is None:
+        if len(ops) > 1:
+            raise Refused(
+                f"the document has {len(ops)} operations: name the one to run in operationName",
+                "BAD_REQUEST",
+                400,
+                reason="OPERATION_NAME_REQUIRED",
+            )
+    elif not any(o.name and o.name.value == operation_name for o in ops):
+        raise Refused(
+            f"the document has no operation named {operation_name[:64]!r}",
+            "BAD_REQUEST",
+            400,
+            reason="UNKNOWN_OPERATION",
+        )
 
 
 APQ_PREFIX = "jsh:apq:"
 APQ_TTL = 7 * 24 * 3600
 
 
-async def _automatic_persisted(digest: str, query: str | None, store_pool: Any, redis: Any) -> str:
+async def _automatic_persisted(
+    digest: str, query: str | None, store_pool: Any, redis: Any
+) -> tuple[str, str | None]:
     """Automatic persisted queries: a client sends the hash alone; the first time, or after
     it expired, it is told PERSISTED_QUERY_NOT_FOUND and sends hash and document together,
-    which is then kept in Redis (shared by every worker). Registered operations count too."""
+    which is then kept in Redis (shared by every worker). Registered operations count too
+    (the document, and the name it was registered under)."""
     if query is not None:
         if access.document_hash(query) != digest:
             raise Refused("sha256Hash does not match the query", "PERSISTED_QUERY_HASH_MISMATCH")
         if redis is not None:
             try:
                 await redis.set(APQ_PREFIX + digest, query, ex=APQ_TTL)
+            except RedisUnavailable:
+                pass  # its circuit is open: said once by the breaker
             except Exception as e:
                 log.warning("persisted query not kept", extra={"reason": type(e).__name__})
-        return query
+        return query, None
     if redis is not None:
         try:
             cached = await redis.get(APQ_PREFIX + digest)
+        except RedisUnavailable:
+            cached = None
         except Exception as e:
             log.warning("persisted queries unavailable", extra={"reason": type(e).__name__})
             cached = None
         if cached is not None:
-            return cached.decode() if isinstance(cached, bytes) else cached
+            return (cached.decode() if isinstance(cached, bytes) else cached), None
     if store_pool is not None:
         op = await access.operation(store_pool, digest)
         if op is not None:
-            return op["document"]
+            return op["document"], op["name"]
     raise Refused("persisted query not found; send it with its hash", "PERSISTED_QUERY_NOT_FOUND")
 
 

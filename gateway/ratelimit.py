@@ -28,6 +28,8 @@ from dataclasses import dataclass
 
 import redis.asyncio as aioredis
 
+from gateway.forwarded import well_formed
+
 log = logging.getLogger("gateway.ratelimit")
 
 
@@ -58,6 +60,11 @@ RATES_BY_CLIENT: dict[str, Rate] = {
     "partner": Rate(1200, 60.0),
     # Anonymous, keyed by IP: the only kind anyone can mint at will, so the strictest.
     "public": Rate(60, 60.0),
+    # Failed authentication (bad tokens, unknown or wrong API keys) per client address, a
+    # bucket of its own: past it, credentials from that address are not even checked (no
+    # signature verified, no key looked up) until the failures age out. Generous for people
+    # who mistype, tight for anyone guessing keys.
+    "auth_failures": Rate(20, 60.0),
 }
 
 FAIL_ENV = "HUB_RATE_FAIL"
@@ -98,16 +105,14 @@ def fail_open_from_env(env: Mapping[str, str] | None = None) -> bool:
 
 
 def _ip_bucket(ip: str) -> str:
-    try:
-        addr = ipaddress.ip_address(ip)
-    except ValueError:
+    canonical = well_formed(ip)
+    if canonical is None:
         return ip  # not an address (a test client, a unix socket): key by the text as given
+    addr = ipaddress.ip_address(canonical)
     if isinstance(addr, ipaddress.IPv6Address):
-        if addr.ipv4_mapped:
-            return str(addr.ipv4_mapped)
         # One host usually owns a whole /64 and can rotate through it at will.
         return str(ipaddress.IPv6Network((addr, 64), strict=False))
-    return str(addr)
+    return canonical
 
 
 def client_key(kind: str, subject: str | None, api_key_id: str | None, ip: str) -> str:
@@ -136,7 +141,8 @@ class Decision:
         return str(max(1, math.ceil(self.retry_after)))
 
 
-# KEYS[1] = key; ARGV = limit, window in µs, nonce. Returns {allowed, remaining, retry µs}.
+# KEYS[1] = key; ARGV = limit, window in µs, nonce, record (1: count this hit, 0: only look).
+# Returns {allowed, remaining, retry µs}.
 _SLIDING_LOG = """
 if redis.replicate_commands then pcall(redis.replicate_commands) end -- Redis < 5: TIME then write
 local key = KEYS[1]
@@ -147,6 +153,9 @@ local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
 local count = redis.call('ZCARD', key)
 if count < limit then
+  if ARGV[4] == '0' then
+    return {1, limit - count, 0}
+  end
   redis.call('ZADD', key, now, ARGV[3])
   redis.call('PEXPIRE', key, math.ceil(window / 1000))
   return {1, limit - count - 1, 0}
@@ -193,8 +202,16 @@ class RateLimiter:
         self._last_warning = -math.inf
         self._suppressed = 0
 
-    async def hit(self, client_key: str, rate: Rate, *, fail_open: bool | None = None) -> Decision:
-        """Count one request for `client_key`; never raises for Redis trouble."""
+    async def hit(
+        self,
+        client_key: str,
+        rate: Rate,
+        *,
+        fail_open: bool | None = None,
+        record: bool = True,
+    ) -> Decision:
+        """Count one request for `client_key` (with `record=False` only ask whether one more
+        would be allowed); never raises for Redis trouble."""
         window_us = max(1, round(rate.window_seconds * 1_000_000))
         # Random member so hits in the same microsecond from different workers both count; the
         # score already carries the time.
@@ -202,7 +219,8 @@ class RateLimiter:
         try:
             async with asyncio.timeout(self.timeout):
                 allowed, remaining, retry_us = await self._script(
-                    keys=[self.prefix + client_key], args=[rate.requests, window_us, nonce]
+                    keys=[self.prefix + client_key],
+                    args=[rate.requests, window_us, nonce, int(record)],
                 )
         except Exception as e:  # the limiter is a guard, not a dependency: any failure degrades
             return self._degraded(e, rate, self.fail_open if fail_open is None else fail_open)

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Any
 
 import orjson
 import strawberry
-from strawberry.scalars import JSON
 
 from planning.entity_draw import SamplingPlan
 from resolvers.entities import EntityQuery
 from resolvers.errors import bad_input
+from schemas.audit_api import AuditCheckpoint
 from schemas.entity import Entity, PageInfo
 from schemas.enums import CreditGrade, InspectionResult
 from schemas.permissions import Inspector, Planner, Reviewer, Staff
@@ -27,6 +27,7 @@ from schemas.tasks import (
 from tasks import commands as task_commands
 from tasks import queries as task_queries
 from tasks import results as task_results
+from tasks import trail as task_trail
 
 
 # -- inputs ------------------------------------------------------------------------------------
@@ -130,6 +131,12 @@ class PublishedResult:
     published_on: date
     category: InspectionResult
 
+    @strawberry.field(
+        description="The latest signed checkpoint of the task's audit trail, to keep."
+    )
+    async def checkpoint(self, info: strawberry.Info) -> AuditCheckpoint | None:
+        return AuditCheckpoint.of(await task_trail.checkpoint(info.context, self.task_id))
+
 
 @strawberry.type
 class PublishedResultEdge:
@@ -147,31 +154,6 @@ class PublishedResultConnection:
 class JointInspectionTaskConnection:
     nodes: list[JointInspectionTask]
     page_info: PageInfo
-
-
-@strawberry.type
-class AuditEntry:
-    seq: int
-    at: datetime
-    actor: str
-    action: str
-    detail: JSON
-    prev_hash: str
-    hash: str
-
-
-@strawberry.type(description="Whether the audit chain is intact; names the first broken link.")
-class ChainVerification:
-    ok: bool
-    entries: int
-    first_broken_seq: int | None
-    reason: str | None
-
-
-@strawberry.type
-class AuditTrail:
-    entries: list[AuditEntry]
-    verification: ChainVerification
 
 
 def _published(row: Any) -> PublishedResult:
@@ -269,33 +251,6 @@ class PlanningQuery:
         edges = [PublishedResultEdge(cursor=end or "", node=_published(r)) for r in rows]
         return PublishedResultConnection(
             edges=edges, page_info=PageInfo(has_next_page=more, end_cursor=end)
-        )
-
-    @strawberry.field(
-        permission_classes=[Planner],
-        description="Every state change of a task, hash-chained, and whether the chain is intact.",
-    )
-    async def audit_trail(self, info: strawberry.Info, task_id: strawberry.ID) -> AuditTrail:
-        rows, check = await task_queries.audit_trail(info.context, task_id)
-        return AuditTrail(
-            entries=[
-                AuditEntry(
-                    seq=r["seq"],
-                    at=r["at"],
-                    actor=r["actor"],
-                    action=r["action"],
-                    detail=orjson.loads(r["detail"]),
-                    prev_hash=r["prev_hash"],
-                    hash=r["hash"],
-                )
-                for r in rows
-            ],
-            verification=ChainVerification(
-                ok=check.ok,
-                entries=check.entries,
-                first_broken_seq=check.first_broken_seq,
-                reason=check.reason,
-            ),
         )
 
 

@@ -13,6 +13,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from schemas.access_api import AccessQuery
+from schemas.audit_api import AuditQuery
 from schemas.calendar_api import CalendarQuery
 from schemas.credit_api import CreditMutation, CreditQuery
 from schemas.planning_api import Mutation as PlanningMutation
@@ -35,7 +36,9 @@ class PartialResults(SchemaExtension):
             result.errors = [*(result.errors or []), *errors]
 
 
-Query = merge_types("Query", (ReadQuery, PlanningQuery, AccessQuery, CalendarQuery, CreditQuery))
+Query = merge_types(
+    "Query", (ReadQuery, PlanningQuery, AccessQuery, CalendarQuery, CreditQuery, AuditQuery)
+)
 Mutation = merge_types("Mutation", (PlanningMutation, CreditMutation))
 
 

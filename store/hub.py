@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 import asyncpg
 
 from adapters.postgres import NoResetConnection
+from store import signing
 from store.migrate import ensure_database, migrate
 
 
@@ -16,8 +17,12 @@ class StoreUnavailable(Exception):
 
 
 class HubStore:
-    def __init__(self, dsn: str) -> None:
+    def __init__(self, dsn: str, signer: signing.Signer | None = None) -> None:
+        """`signer` signs the audit log's checkpoints; by default the key configured in the
+        environment (HUB_AUDIT_KEY_FILE, HUB_AUDIT_KEY). Without one, changes are refused."""
         self.dsn = dsn
+        self.signer = signer or signing.from_env()
+        self.trusted_keys = signing.trusted_keys(self.signer)
         self._pool: asyncpg.Pool | None = None
 
     async def open(self, admin_url: str | None = None, database: str | None = None) -> None:

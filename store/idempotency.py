@@ -1,4 +1,8 @@
-"""Idempotency keys: a retried mutation gets its first answer again, within one transaction."""
+"""Idempotency keys: a retried mutation gets its first answer again, within one transaction.
+
+A key belongs to the actor who sent it (its kind and subject): the same key string from
+another actor is another key, so nobody ever receives an answer stored for someone else.
+"""
 
 from __future__ import annotations
 
@@ -23,13 +27,17 @@ def request_hash(operation: str, payload: Any) -> str:
 
 
 async def lookup(
-    conn: asyncpg.Connection, key: str, operation: str, payload: Any
+    conn: asyncpg.Connection, actor: str, key: str, operation: str, payload: Any
 ) -> dict[str, Any] | None:
-    """The stored answer for this key, None if new. Takes a transaction-scoped lock on the
-    key so that two concurrent retries run one after the other."""
-    await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 42))", key)
+    """The answer stored for this actor's key, None if new. Takes a transaction-scoped lock
+    on the actor's key so that two concurrent retries run one after the other."""
+    await conn.execute(
+        "SELECT pg_advisory_xact_lock(hashtextextended($1 || chr(10) || $2, 42))", actor, key
+    )
     row = await conn.fetchrow(
-        "SELECT operation, request_hash, response FROM idempotency WHERE key = $1", key
+        "SELECT operation, request_hash, response FROM idempotency WHERE actor = $1 AND key = $2",
+        actor,
+        key,
     )
     if row is None:
         return None
@@ -39,10 +47,12 @@ async def lookup(
 
 
 async def remember(
-    conn: asyncpg.Connection, key: str, operation: str, payload: Any, response: Any
+    conn: asyncpg.Connection, actor: str, key: str, operation: str, payload: Any, response: Any
 ) -> None:
     await conn.execute(
-        "INSERT INTO idempotency (key, operation, request_hash, response) VALUES ($1, $2, $3, $4)",
+        "INSERT INTO idempotency (actor, key, operation, request_hash, response)"
+        " VALUES ($1, $2, $3, $4, $5)",
+        actor,
         key,
         operation,
         request_hash(operation, payload),

@@ -37,8 +37,9 @@ async def ensure_database(admin_url: str, name: str) -> None:
         await conn.close()
 
 
-async def migrate(dsn: str) -> list[str]:
-    """Apply pending migrations; return the names applied. A changed applied file is an error."""
+async def migrate(dsn: str, upto: int | None = None) -> list[str]:
+    """Apply pending migrations (up to version `upto` when given); return the names applied.
+    A changed applied file is an error."""
     conn = await asyncpg.connect(dsn)
     applied: list[str] = []
     try:
@@ -49,6 +50,8 @@ async def migrate(dsn: str) -> list[str]:
         )
         done = {r["version"]: r for r in await conn.fetch("SELECT * FROM schema_migrations")}
         for version, name, sql in migrations():
+            if upto is not None and version > upto:
+                break
             digest = hashlib.sha256(sql.encode()).hexdigest()
             if version in done:
                 if done[version]["sha256"] != digest:

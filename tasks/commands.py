@@ -40,7 +40,7 @@ from planning.team_draw import (
 from resolvers.context import RequestContext
 from resolvers.entities import EntityQuery
 from resolvers.errors import ApiError, bad_input
-from store import audit
+from store import audit, content
 from store import tasks as store
 from tasks import draw_inputs, notices
 from tasks.common import (
@@ -182,7 +182,13 @@ async def create_task(ctx: RequestContext, inp: TaskInput) -> uuid.UUID:
             },
         )
         await audit.append(
-            conn, task_id, ctx.actor, "CREATED", {**payload, "seedCommitment": commitment}
+            conn,
+            ctx.store.signer,
+            task_id,
+            ctx.actor,
+            "CREATED",
+            {**payload, "seedCommitment": commitment},
+            content.WHOLE_TASK,
         )
         return {"taskId": str(task_id)}
 
@@ -355,6 +361,7 @@ async def _draw(ctx: RequestContext, conn: asyncpg.Connection, task: asyncpg.Rec
     )
     await audit.append(
         conn,
+        ctx.store.signer,
         task["id"],
         ctx.actor,
         "DRAWN",
@@ -366,6 +373,7 @@ async def _draw(ctx: RequestContext, conn: asyncpg.Connection, task: asyncpg.Rec
             "dispatches": saved.dispatches,
             "snapshotSha256": digest,
         },
+        content.WHOLE_TASK,
     )
     await notices.teams_drawn(conn, task["id"])
     phases.mark("freeze")
@@ -459,6 +467,7 @@ async def substitute_inspector(
         )
         await audit.append(
             conn,
+            ctx.store.signer,
             task["id"],
             ctx.actor,
             "SUBSTITUTED",
@@ -471,6 +480,7 @@ async def substitute_inspector(
                 "reason": record.reason,
                 "widerPool": record.wider_pool,
             },
+            content.Changed(teams=[visit_id]),
         )
         await notices.team_changed(conn, visit_id, old, record.in_id)
         return {"visitId": str(visit_id)}

@@ -19,7 +19,7 @@ from planning.inspector_pool import Inspector
 from planning.results import Person, Refusal
 from resolvers.context import RequestContext
 from resolvers.errors import ApiError, bad_input
-from store import idempotency
+from store import audit, idempotency
 from store import tasks as store
 from store.hub import StoreUnavailable
 
@@ -75,20 +75,26 @@ async def run_command(
     payload: Any,
     work: Callable[[asyncpg.Connection], Awaitable[dict[str, Any]]],
 ) -> dict[str, Any]:
-    """Run `work` in one transaction. With a key, a retry returns the first answer (a dict
-    of ids) and a different input under the same key is refused; nothing half-written."""
+    """Run `work` in one transaction. With a key, the same actor's retry returns its first
+    answer (a dict of ids) and a different input under the same key is refused; another
+    actor's key of the same name is theirs alone. Nothing half-written."""
     if key is not None and not key.strip():
         raise bad_input("idempotencyKey must not be empty", "INVALID_IDEMPOTENCY_KEY")
+    owner = f"{ctx.principal.kind.value}:{ctx.principal.subject}"
     try:
+        if ctx.store.signer is None:  # every change is signed into the audit log
+            raise audit.AuditKeyMissing
         async with ctx.store.transaction() as conn:
             if key is not None:
-                stored = await idempotency.lookup(conn, key, operation, payload)
+                stored = await idempotency.lookup(conn, owner, key, operation, payload)
                 if stored is not None:
                     return stored
             answer = await work(conn)
             if key is not None:
-                await idempotency.remember(conn, key, operation, payload, answer)
+                await idempotency.remember(conn, owner, key, operation, payload, answer)
             return answer
+    except audit.AuditKeyMissing as e:
+        raise ApiError(f"{e}; nothing was changed", e.code) from None
     except idempotency.KeyReused as e:
         raise ApiError(str(e), KEY_REUSED, idempotencyKey=e.key) from None
     except DepartmentUnavailable as e:

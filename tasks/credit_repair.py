@@ -33,7 +33,7 @@ from planning.deadlines import repair_review_deadline, repair_sharing_deadline
 from resolvers.context import RequestContext
 from resolvers.entities import normalize_uscc
 from resolvers.errors import ApiError, bad_input
-from store import audit, events
+from store import audit, content, events
 from store import credit_repair as store
 from store.events import Event, Kind
 from tasks.common import (
@@ -139,6 +139,7 @@ async def apply(ctx: RequestContext, app: Application) -> uuid.UUID:
             ) from None
         await audit.append(
             conn,
+            ctx.store.signer,
             trail_id(uscc),
             ctx.actor,
             "REPAIR_APPLIED",
@@ -149,6 +150,7 @@ async def apply(ctx: RequestContext, app: Application) -> uuid.UUID:
                 "class": str(cls),
                 "reviewDue": due.date.isoformat(),
             },
+            content.Changed(repairs=[repair_id]),
         )
         return {"repairId": str(repair_id)}
 
@@ -211,6 +213,7 @@ async def review(
             )
         await audit.append(
             conn,
+            ctx.store.signer,
             trail_id(row["uscc"].strip()),
             ctx.actor,
             "REPAIR_APPROVED" if approve else "REPAIR_REJECTED",
@@ -221,6 +224,7 @@ async def review(
                 "comment": comment,
                 "late": today > row["review_due"],
             },
+            content.Changed(repairs=[repair_id]),
         )
         return {"repairId": str(repair_id)}
 

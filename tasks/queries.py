@@ -1,5 +1,5 @@
 """Reads of joint tasks: tasks, visits with their teams and results (batched per request),
-the merged-form preview, the public's published results, the audit trail."""
+the merged-form preview, the public's published results."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from planning.entity_draw import census as count
 from resolvers.context import RequestContext
 from resolvers.entities import check_departments, normalize_uscc
 from resolvers.errors import ApiError, bad_input
-from store import audit
+from store import checkpoints
 from store import tasks as store
 from tasks import draw_inputs
 from tasks.common import MAX_PAGE, check_page, not_found, parse_id, reading
@@ -28,7 +28,7 @@ from tasks.common import MAX_PAGE, check_page, not_found, parse_id, reading
 
 class StoreLoaders:
     """Per-request batching of hub-store lookups by visit id (team, history, result,
-    publication): a page of visits costs one statement per kind."""
+    publication) and of tasks' latest checkpoints: a page costs one statement per kind."""
 
     def __init__(self, pool: asyncpg.Pool) -> None:
         async def team(ids: Sequence[uuid.UUID]) -> list[list[asyncpg.Record]]:
@@ -46,10 +46,15 @@ class StoreLoaders:
             found = {r["visit_id"]: r for r in rows}
             return [found.get(i) for i in ids]
 
+        async def checkpoint(scopes: Sequence[str]) -> list[checkpoints.Checkpoint | None]:
+            found = await checkpoints.latest_of(pool, scopes)
+            return [found.get(s) for s in scopes]
+
         self.team = DataLoader(load_fn=team)
         self.history = DataLoader(load_fn=history)
         self.result = DataLoader(load_fn=result)
         self.publication = DataLoader(load_fn=publication)
+        self.checkpoint = DataLoader(load_fn=checkpoint)  # the latest signed, by task id
 
 
 def _group(ids: Sequence[uuid.UUID], rows: list[asyncpg.Record]) -> list[list[asyncpg.Record]]:
@@ -103,12 +108,25 @@ async def tasks(
     return page, len(rows) > first, end
 
 
+def _record_visits(ctx: RequestContext, rows: Sequence[asyncpg.Record]) -> None:
+    """A visit shows its entity as the departments described it at the draw (name, district,
+    kind and industry from the register, the grade from the credit platform): reading it is
+    reading their data, and goes to the access log."""
+    sources = [ctx.registry.register().code]
+    sources += [s.code for s in ctx.registry.holding("credit_rating")[:1]]
+    for r in rows:
+        for department in sources:
+            ctx.record_read(r["uscc"].strip(), department)
+
+
 async def task_visits(
     ctx: RequestContext, task_id: uuid.UUID, states: Sequence[str] | None, first: int, offset: int
 ) -> list[asyncpg.Record]:
     check_page(first, offset)
     async with reading(ctx) as pool:
-        return await store.visits_of(pool, task_id, states, first, offset)
+        rows = await store.visits_of(pool, task_id, states, first, offset)
+    _record_visits(ctx, rows)
+    return rows
 
 
 async def visit_counts(ctx: RequestContext, task_id: uuid.UUID) -> dict[str, int]:
@@ -121,6 +139,7 @@ async def visit(ctx: RequestContext, ref: str) -> asyncpg.Record:
         row = await store.get_visit(pool, parse_id(ref, "visit"))
     if row is None:
         raise not_found("visit", ref)
+    _record_visits(ctx, [row])
     return row
 
 
@@ -139,6 +158,7 @@ async def preview(
         raise ApiError(str(e), e.code, department=e.department) from None
     if not rows:
         raise not_found("entity", code)
+    ctx.record_read(code, ctx.registry.register().code)
     entity = rows[0]
     return entity, merge_checklist(EntityKind(entity["kind"]), entity["industry"], items)
 
@@ -172,18 +192,6 @@ async def published_results(
             f"pub:{last['published_on'].isoformat()}|{last['visit_id']}".encode()
         ).decode()
     return page, len(rows) > first, end
-
-
-async def audit_trail(
-    ctx: RequestContext, ref: str
-) -> tuple[list[asyncpg.Record], audit.ChainCheck]:
-    task_id = parse_id(ref, "task")
-    async with reading(ctx) as pool:
-        if await store.get_task(pool, task_id) is None:
-            raise not_found("task", task_id)
-        rows = await audit.trail(pool, task_id)
-        check = await audit.verify(pool, task_id)
-    return rows, check
 
 
 async def census(

@@ -34,7 +34,7 @@ from planning.results import (
 )
 from resolvers.context import RequestContext
 from resolvers.errors import ApiError, bad_input
-from store import audit
+from store import audit, content
 from store import tasks as store
 from tasks import notices
 from tasks.common import (
@@ -126,6 +126,7 @@ async def record_result(
         )
         await audit.append(
             conn,
+            ctx.store.signer,
             task["id"],
             ctx.actor,
             "RESULT_ENTERED",
@@ -136,6 +137,7 @@ async def record_result(
                 "category": category,
                 "nonCompliant": sum(1 for e in data if e["outcome"] == Outcome.NON_COMPLIANT),
             },
+            content.Changed(visits=[visit_id], results=[content.result_ref(visit_id, version)]),
         )
         await notices.visit_changed(conn, visit_id)
         return {"visitId": str(visit_id)}
@@ -170,6 +172,7 @@ async def review_result(
         await store.review_result(conn, visit_id, latest["version"], approve, comment, ctx.actor)
         await audit.append(
             conn,
+            ctx.store.signer,
             task["id"],
             ctx.actor,
             target.value,
@@ -178,6 +181,9 @@ async def review_result(
                 "version": latest["version"],
                 "comment": comment,
             },
+            content.Changed(
+                visits=[visit_id], results=[content.result_ref(visit_id, latest["version"])]
+            ),
         )
         await notices.visit_changed(conn, visit_id)
         return {"visitId": str(visit_id)}
@@ -277,6 +283,7 @@ async def publish_results(
         )
         await audit.append(
             conn,
+            ctx.store.signer,
             task_id,
             ctx.actor,
             "PUBLISHED",
@@ -286,6 +293,7 @@ async def publish_results(
                 "closedUnfinished": len(unfinished),
                 "reason": reason if unfinished else None,
             },
+            content.WHOLE_TASK,
         )
         await notices.task_published(conn, task_id)
         return {"taskId": str(task_id)}

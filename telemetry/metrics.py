@@ -21,6 +21,18 @@ from prometheus_client import (
 
 LATENCY_BUCKETS = (0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 
+# Label values are bounded: anyone can name an operation, and each new name would be a new
+# series of every metric carrying it (500 names once grew /metrics from 18 KB to 1 MB).
+ANONYMOUS = "anonymous"  # an operation without a name
+OTHER = "other"  # a named operation that is not registered
+
+
+def operation_label(registered: str | None, name: str | None) -> str:
+    """The operation label: a registered operation's name (registrations are few and made by
+    operators), else one of two fixed values."""
+    return registered or (OTHER if name else ANONYMOUS)
+
+
 REQUESTS = Counter("jsh_requests_total", "GraphQL requests", ["operation", "status"])
 REQUEST_SECONDS = Histogram(
     "jsh_request_seconds", "GraphQL request latency", ["operation"], buckets=LATENCY_BUCKETS
@@ -41,6 +53,13 @@ BREAKER_STATE = Gauge(
     ["department"],
     multiprocess_mode="max",
 )
+REDIS_BREAKER_STATE = Gauge(
+    "jsh_redis_breaker_state",
+    "Circuit breaker of Redis: 0 closed, 1 half-open, 2 open",
+    ["server"],
+    multiprocess_mode="max",
+)
+REDIS_ERRORS = Counter("jsh_redis_errors_total", "Failed Redis calls", ["server", "reason"])
 CACHE = Counter("jsh_cache_total", "Cache lookups", ["result"])  # hit | miss
 # planned | handed_back (strawberry answered after all) | no_plan
 EXECUTIONS = Counter("jsh_executions_total", "How operations were executed", ["path"])

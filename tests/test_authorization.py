@@ -48,6 +48,14 @@ FIELDS: dict[str, tuple[str, tuple[str, ...]]] = {
         ("auditTrail",),
     ),
     "accessLog": ("{ accessLog(first: 1) { at } }", ("accessLog",)),
+    "auditCheckpoint": (
+        "query($t: ID!) { auditCheckpoint(taskId: $t) { count headHash signature } }",
+        ("auditCheckpoint",),
+    ),
+    "auditProof": (
+        "query($t: ID!) { auditProof(taskId: $t, fromCount: 0) { toCount leaves } }",
+        ("auditProof",),
+    ),
     "createJointInspectionTask": (
         """mutation($k: String!) { createJointInspectionTask(input: {
              title: "t", leadDepartment: "market", departments: ["fire"],
@@ -97,6 +105,8 @@ TABLE: dict[str, tuple[str, str, str, str]] = {
     "jointInspectionTasks": (UNAUTH, FORBIDDEN, OK, OK),
     "auditTrail": (UNAUTH, FORBIDDEN, FORBIDDEN, OK),
     "accessLog": (UNAUTH, FORBIDDEN, OK, OK),
+    "auditCheckpoint": (OK, OK, OK, OK),
+    "auditProof": (OK, OK, OK, OK),
     "createJointInspectionTask": (UNAUTH, FORBIDDEN, FORBIDDEN, OK),
     "recordVisitResult": (UNAUTH, FORBIDDEN, FORBIDDEN, FORBIDDEN),
     "reviewVisitResult": (UNAUTH, FORBIDDEN, FORBIDDEN, FORBIDDEN),

@@ -17,12 +17,13 @@ import socket
 import sys
 import uuid
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import asyncpg
 import httpx
 
-from store import audit
+from store import audit_verify, signing
 from tasks.verification import verify_draw
 from tests.conftest import ADMIN_URL, AUTH, REDIS_URL, token
 from tests.test_resilience import slowed
@@ -38,7 +39,10 @@ def _free_port() -> int:
 
 
 class Server:
-    def __init__(self, prefix: str) -> None:
+    """`hub serve` in a process of its own; `env` adds settings, `log` keeps its stderr."""
+
+    def __init__(self, prefix: str, log: Path | None = None, **env: str) -> None:
+        self.log = log
         self.env = {
             **os.environ,
             "DATABASE_URL": ADMIN_URL,
@@ -46,6 +50,7 @@ class Server:
             "HUB_DB_PREFIX": prefix,
             "HUB_JWT_SECRET": AUTH.hs256_secret or "",
             "HUB_LOG_LEVEL": "WARNING",
+            **env,
         }
         self.proc: asyncio.subprocess.Process | None = None
 
@@ -53,17 +58,18 @@ class Server:
         # A fresh port each time: the killed server's socket may linger a moment.
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "gateway.cli",
-            "serve",
-            "--port",
-            str(self.port),
-            env=self.env,
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.DEVNULL,
-        )
+        with open(self.log or os.devnull, "ab") as stderr:
+            self.proc = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "gateway.cli",
+                "serve",
+                "--port",
+                str(self.port),
+                env=self.env,
+                stdout=asyncio.subprocess.DEVNULL,
+                stderr=stderr,
+            )
         async with httpx.AsyncClient() as c:
             for _ in range(600):
                 if self.proc.returncode is not None:
@@ -146,7 +152,8 @@ async def test_kill_during_draw_and_result_entry(prefix, seeded, hub) -> None:
             pool = await asyncpg.create_pool(ADMIN_URL.rsplit("/", 1)[0] + f"/{prefix}hub")
             try:
                 assert (await verify_draw(pool, tid)).ok
-                assert (await audit.verify(pool, tid)).ok
+                trusted = signing.trusted_keys(signing.from_env())
+                assert (await audit_verify.verify(pool, tid, trusted)).ok
             finally:
                 await pool.close()
             actions = [

@@ -20,7 +20,7 @@ from adapters.settings import publicity_rules
 from domain.vocabulary import PublicityClass
 from planning.calendar import official_calendar
 from planning.credit_lists import is_publicized, penalty_class, publicity
-from store import audit
+from store import audit_verify
 from tests.conftest import Hub
 from tests.test_joint_tasks import as_, store_conn
 from tests.test_partial import own_hub, stopped
@@ -233,7 +233,10 @@ async def test_an_approval_withdraws_the_record_lifts_its_lists_and_is_a_record(
     assert {x["kind"] for x in graph["credit"]["lists"]}.isdisjoint({"BLACK_LIST"})
     assert by_id[str(fix["record_id"])]["repairsId"] == p.general
 
-    check = await audit.verify(hub.app.state.store.pool, repair["auditTrailId"])
+    store = hub.app.state.store
+    check = await audit_verify.verify(
+        store.pool, uuid.UUID(repair["auditTrailId"]), store.trusted_keys
+    )
     assert check.ok and check.entries >= 2
 
 

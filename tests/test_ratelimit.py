@@ -216,9 +216,9 @@ def test_rates_from_env() -> None:
     for bad in ("120", "x/60", "10/0", "-1/60", "10/abc"):
         with pytest.raises(ValueError):
             parse_rate(bad)
-    assert min(RATES_BY_CLIENT.values(), key=lambda r: r.requests / r.window_seconds) == Rate(
-        60, 60.0
-    )
+    kinds = [r for kind, r in RATES_BY_CLIENT.items() if kind != "auth_failures"]
+    assert min(kinds, key=lambda r: r.requests / r.window_seconds) == Rate(60, 60.0)
+    assert rates_from_env({"HUB_RATE_AUTH_FAILURES": "5/60"})["auth_failures"] == Rate(5, 60.0)
 
 
 def test_fail_open_from_env() -> None:
