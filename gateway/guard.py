@@ -92,7 +92,7 @@ class Guard:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         ip = (scope.get("client") or ("", 0))[0]
         try:
-            principal = await self._authenticate(state, headers, ip)
+            principal = await self.identify(state, headers, ip)
         except Blocked as e:
             await _too_many(
                 send,
@@ -102,8 +102,6 @@ class Guard:
             )
             return
         except auth.AuthError as e:
-            if e.caller_fault:
-                await state.rate_limiter.hit(_failures_key(ip), state.rates["auth_failures"])
             await _reply(
                 send, 401, e.code, e.reason, [(b"www-authenticate", b'Bearer realm="jsh"')]
             )
@@ -157,6 +155,17 @@ class Guard:
         )
         if not decision.allowed:
             raise Blocked(decision)
+
+    async def identify(self, state: Any, headers: dict[str, str], ip: str) -> Principal:
+        """Who presents these credentials (HTTP requests and WebSocket connections alike):
+        raises Blocked for an address past its failed-authentication limit, AuthError for a
+        bad credential, counting the caller's failures against its address."""
+        try:
+            return await self._authenticate(state, headers, ip)
+        except auth.AuthError as e:
+            if e.caller_fault:
+                await state.rate_limiter.hit(_failures_key(ip), state.rates["auth_failures"])
+            raise
 
     async def _authenticate(self, state: Any, headers: dict[str, str], ip: str) -> Principal:
         if "authorization" in headers:

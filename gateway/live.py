@@ -43,7 +43,7 @@ from strawberry.types import ExecutionResult
 from domain.access import ClientKind, Principal
 from gateway import errors, logs, operations
 from gateway.auth import AuthError
-from gateway.guard import Guard
+from gateway.guard import Blocked, Guard
 from gateway.ratelimit import client_key
 from resolvers.context import RequestContext
 from schemas.schema import schema
@@ -133,7 +133,12 @@ class HubTransportWS(BaseGraphQLTransportWSHandler[RequestContext, None]):
             state, client = self._socket.app.state, self._socket.client
             ip = client.host if client else ""
             try:
-                who = await _DOOR._authenticate(state, headers, ip)
+                who = await _DOOR.identify(state, headers, ip)
+            except Blocked:
+                await self._refuse_connection(
+                    "too many failed authentications from this address; retry later", code=4429
+                )
+                return
             except AuthError as e:
                 await self._refuse_connection(e.reason)
                 return

@@ -119,7 +119,7 @@ async def test_websocket_credentials_are_checked_at_connection_init(live: str) -
     assert (code, reason) == (4403, "token expired")
     async with WS.open(live, {"X-API-Key": "jsh_nope_nope"}) as ws:
         code, reason = await ws.closed()
-    assert (code, reason) == (4403, "unknown API key")
+    assert (code, reason) == (4403, "malformed API key (expected jsh_<id>_<secret>)")
 
 
 async def test_websocket_closes_with_4401_when_the_token_expires(hub: Hub, live: str) -> None:
