@@ -34,7 +34,8 @@ from resolvers.context import RequestContext
 from resolvers.entities import EntityQuery
 from store import signing
 from store.hub import HubStore
-from tasks.commands import TaskInput, create_task, draw_task
+from tasks.commands import TaskInput, create_task
+from tasks.draw import draw_task
 
 PREFIX = "ref_"
 RESULTS = Path(__file__).parent / "results"

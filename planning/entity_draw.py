@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import heapq
 import math
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -41,6 +42,7 @@ from types import MappingProxyType
 from typing import NamedTuple
 
 from domain.vocabulary import CreditGrade
+from planning.population import Candidate, Population
 from planning.ranking import KeyedHash, seed_commitment
 
 RISK_ORDER = (CreditGrade.D, CreditGrade.C, CreditGrade.B, CreditGrade.A)
@@ -65,17 +67,6 @@ class ExclusionReason(StrEnum):
 class CapPolicy(StrEnum):
     RISK_FIRST = "RISK_FIRST"
     PROPORTIONAL = "PROPORTIONAL"
-
-
-@dataclass(frozen=True, slots=True)
-class Candidate:
-    """One entity of the pool, as an adapter reports it."""
-
-    uscc: str
-    grade: CreditGrade
-    status_active: bool
-    last_inspected: date | None = None
-    abnormal: bool = False  # on the abnormal-operation or serious-violation list
 
 
 Ratio = Decimal | float | int | str | Fraction
@@ -225,65 +216,70 @@ def _by_grade(counts: Mapping[Stratum, int]) -> dict[CreditGrade, int]:
     return out
 
 
-def census(candidates: Iterable[Candidate], plan: SamplingPlan, today: date) -> Census:
-    """Count eligible entities per stratum (phase one of a pushed-down draw)."""
-    population = dict.fromkeys(STRATA, 0)
-    inactive = recent = 0
+Entities = Population | Iterable[Candidate]
+
+
+def _columns(entities: Entities) -> Population:
+    return entities if isinstance(entities, Population) else Population.of(entities)
+
+
+def census(entities: Entities, plan: SamplingPlan, today: date) -> Census:
+    """Count eligible entities per stratum (phase one of a pushed-down draw, and the census a
+    planner sees before saving a task)."""
+    pop = _columns(entities)
+    skip, counted = _excluded(pop, plan, today)
+    strata = Counter(zip(pop.grades, pop.listed, strict=True))
+    for i in skip:
+        strata[pop.grades[i], pop.listed[i]] -= 1
+    population = {s: strata[s.grade, _FLAG[s.abnormal]] for s in STRATA}
+    return Census(population, counted)
+
+
+_FLAG = {True: "1", False: "0"}
+
+
+def _excluded(
+    pop: Population, plan: SamplingPlan, today: date
+) -> tuple[set[int], dict[ExclusionReason, int]]:
+    """Indices left out of the draw, and how many for each reason. An inactive entity counts
+    as inactive even when it was also inspected recently."""
+    skip: set[int] = set()
+    at = pop.active.find("0")
+    while at >= 0:
+        skip.add(at)
+        at = pop.active.find("0", at + 1)
+    inactive, recent = len(skip), 0
     cutoff = plan.cutoff(today)
-    for c in candidates:
-        if not c.status_active:
-            inactive += 1
-        elif cutoff is not None and c.last_inspected is not None and c.last_inspected > cutoff:
-            recent += 1
-        else:
-            population[_stratum_of(c)] += 1
-    return Census(population, _excluded(inactive, recent))
-
-
-def _excluded(inactive: int, recent: int) -> dict[ExclusionReason, int]:
-    return {ExclusionReason.INACTIVE: inactive, ExclusionReason.RECENTLY_INSPECTED: recent}
-
-
-def _stratum_of(c: Candidate) -> Stratum:
-    if c.grade not in RISK_ORDER:
-        raise ValueError(f"{c.uscc}: unknown credit grade {c.grade!r}")
-    return Stratum(CreditGrade(c.grade), bool(c.abnormal))
+    if cutoff is not None:
+        for i, seen in pop.last_inspected.items():
+            if seen > cutoff and i not in skip:
+                skip.add(i)
+                recent += 1
+    return skip, {ExclusionReason.INACTIVE: inactive, ExclusionReason.RECENTLY_INSPECTED: recent}
 
 
 def _rank_population(
-    candidates: Iterable[Candidate], plan: SamplingPlan, seed: bytes, today: date
+    entities: Entities, plan: SamplingPlan, seed: bytes, today: date
 ) -> tuple[dict[Stratum, list[bytes]], Census]:
     """One pass: filter, rank and bucket. Each bucket holds ``rank || uscc`` byte strings,
     which sort by rank (fixed 32 bytes) and then by code, and cost one object each."""
-    hasher = KeyedHash(seed)
-    inner, outer = hasher.copiers()
-    buckets: dict[Stratum, list[bytes]] = {s: [] for s in STRATA}
-    inactive = recent = 0
-    cutoff = plan.cutoff(today)
-    c: Candidate | None = None
-    try:
-        # The hot loop of the whole package: HMAC inlined, no per-candidate calls but hashing.
-        for c in candidates:
-            if not c.status_active:
-                inactive += 1
-                continue
-            if cutoff is not None:
-                seen = c.last_inspected
-                if seen is not None and seen > cutoff:
-                    recent += 1
-                    continue
-            code = c.uscc.encode()
-            h = inner()
-            h.update(code)
-            o = outer()
-            o.update(h.digest())
-            buckets[c.grade, c.abnormal].append(o.digest() + code)
-    except KeyError:
-        assert c is not None
-        _stratum_of(c)  # raises the readable error for a bad grade
-        raise ValueError(f"{c.uscc}: abnormal must be a bool, got {c.abnormal!r}") from None
-    population = {s: len(b) for s, b in buckets.items()}
-    return buckets, Census(population, _excluded(inactive, recent))
+    pop = _columns(entities)
+    skip, counted = _excluded(pop, plan, today)
+    inner, outer = KeyedHash(seed).copiers()
+    buckets: dict[tuple[str, str], list[bytes]] = {(g, f): [] for g in "ABCD" for f in "01"}
+    # The hot loop of the whole package: HMAC inlined, no per-entity calls but hashing.
+    rows = zip(pop.usccs, pop.grades, pop.listed, strict=True)
+    for i, (code, grade, listed) in enumerate(rows):
+        if i in skip:
+            continue
+        message = code.encode()
+        h = inner()
+        h.update(message)
+        o = outer()
+        o.update(h.digest())
+        buckets[grade, listed].append(o.digest() + message)
+    by_stratum = {s: buckets[s.grade, _FLAG[s.abnormal]] for s in STRATA}
+    return by_stratum, Census({s: len(b) for s, b in by_stratum.items()}, counted)
 
 
 def _lowest(keys: list[bytes], k: int) -> list[bytes]:
@@ -312,15 +308,13 @@ def _entity(stratum: Stratum, key: bytes) -> DrawnEntity:
     return DrawnEntity(key[32:].decode(), stratum.grade, stratum.abnormal, key[:32].hex())
 
 
-def draw_entities(
-    candidates: Iterable[Candidate], plan: SamplingPlan, seed: bytes, today: date
-) -> EntityDraw:
+def draw_entities(entities: Entities, plan: SamplingPlan, seed: bytes, today: date) -> EntityDraw:
     """Draw the task's entities from the whole population in one pass.
 
-    The result depends on the seed and the set of candidates only; the USCCs must be
-    unique (the pool is keyed by them), and a code drawn twice is refused.
+    The result depends on the seed and the set of entities only; the USCCs must be unique
+    (the pool is keyed by them), and a code drawn twice is refused.
     """
-    buckets, counted = _rank_population(candidates, plan, seed, today)
+    buckets, counted = _rank_population(entities, plan, seed, today)
     allocation = allocate(plan, counted.population)
     chosen: list[tuple[bytes, DrawnEntity]] = []
     for s in STRATA:
@@ -330,7 +324,7 @@ def draw_entities(
 
 
 def draw_shard(
-    candidates: Iterable[Candidate],
+    entities: Entities,
     plan: SamplingPlan,
     seed: bytes,
     today: date,
@@ -338,7 +332,7 @@ def draw_shard(
 ) -> ShardDraw:
     """Phase two of a pushed-down draw on one source: its lowest ``limits[s]`` candidates
     per stratum, where ``limits = allocate(plan, summed census populations)``."""
-    buckets, counted = _rank_population(candidates, plan, seed, today)
+    buckets, counted = _rank_population(entities, plan, seed, today)
     ranked = {
         s: tuple(_entity(s, key) for key in _lowest(buckets[s], limits.get(s, 0))) for s in STRATA
     }
@@ -382,8 +376,8 @@ def merge_top_k(shards: Iterable[ShardDraw], plan: SamplingPlan) -> EntityDraw:
         for _, e in zip(range(k), merged, strict=False):
             chosen.append((bytes.fromhex(e.rank_hex) + e.uscc.encode(), e))
     chosen.sort(key=lambda pair: pair[0])
-    counted = Census(population, _excluded(inactive, recent))
-    return _finish(chosen, counted, allocation, commitments.pop())
+    excluded = {ExclusionReason.INACTIVE: inactive, ExclusionReason.RECENTLY_INSPECTED: recent}
+    return _finish(chosen, Census(population, excluded), allocation, commitments.pop())
 
 
 def _finish(

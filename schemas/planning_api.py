@@ -25,8 +25,10 @@ from schemas.tasks import (
     TaskStatus,
 )
 from tasks import commands as task_commands
+from tasks import draw as task_draw
 from tasks import queries as task_queries
 from tasks import results as task_results
+from tasks import substitution as task_substitution
 from tasks import trail as task_trail
 
 
@@ -302,7 +304,7 @@ class Mutation:
     async def draw_joint_inspection(
         self, info: strawberry.Info, task_id: strawberry.ID, idempotency_key: Key = None
     ) -> JointInspectionTask:
-        await task_commands.draw_task(info.context, task_id, idempotency_key)
+        await task_draw.draw_task(info.context, task_id, idempotency_key)
         return await _task(info, task_id)
 
     @strawberry.mutation(
@@ -317,7 +319,7 @@ class Mutation:
         reason: str,
         idempotency_key: Key = None,
     ) -> JointVisit:
-        await task_commands.substitute_inspector(
+        await task_substitution.substitute_inspector(
             info.context, visit_id, inspector_id, reason, idempotency_key
         )
         return await _visit(info, visit_id)

@@ -6,6 +6,7 @@ import hashlib
 import uuid
 import zlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -89,74 +90,91 @@ def unpack_snapshot(data: bytes) -> dict[str, Any]:
     return orjson.loads(zlib.decompress(data))
 
 
+@dataclass(frozen=True, slots=True)
+class FrozenDraw:
+    """Everything a draw writes, as rows (the command prepares them before its transaction)."""
+
+    task_id: uuid.UUID
+    drawn_on: date
+    snapshot: dict[str, Any]
+    entities: int  # the population's size
+    forms: dict[str, str]  # hash -> body
+    visits: list[tuple[Any, ...]]  # VISIT_COPY_COLUMNS
+    assignments: list[tuple[Any, ...]]  # ASSIGNMENT_COPY_COLUMNS
+    population: dict[str, Any]  # per grade: population, drawn
+    excluded: dict[str, int]
+    savings: dict[str, int]
+
+
+VISIT_COPY_COLUMNS = (
+    "id",
+    "task_id",
+    "uscc",
+    "entity_name",
+    "district",
+    "kind",
+    "industry",
+    "grade",
+    "rank",
+    "form_hash",
+)
+ASSIGNMENT_COPY_COLUMNS = (
+    "visit_id",
+    "inspector_id",
+    "department",
+    "role",
+    "wider_pool",
+    "rank",
+    "seat",
+    "origin",
+)
+
+
 async def freeze_draw(
-    conn: asyncpg.Connection,
-    task_id: uuid.UUID,
-    drawn_on: date,
-    snapshot: dict[str, Any],
-    entities: int,
-    forms: dict[str, str],
-    visits: list[tuple[Any, ...]],
-    assignments: list[tuple[Any, ...]],
-    population: dict[str, Any],
-    excluded: dict[str, int],
-    savings: dict[str, int],
-) -> str:
-    """Store everything the draw produced in the caller's transaction; return the snapshot's
-    sha256."""
-    data, digest = pack_snapshot(snapshot)
+    conn: asyncpg.Connection, draw: FrozenDraw, packed: tuple[bytes, str]
+) -> None:
+    """Store everything the draw produced in the caller's transaction. ``packed`` is
+    ``pack_snapshot(draw.snapshot)``, made before the transaction (it takes a while)."""
+    data, digest = packed
     await conn.execute(
         "INSERT INTO task_population (task_id, entities, drawn_on, sha256, data)"
         " VALUES ($1, $2, $3, $4, $5)",
-        task_id,
-        entities,
-        drawn_on,
+        draw.task_id,
+        draw.entities,
+        draw.drawn_on,
         digest,
         data,
     )
     await conn.executemany(
         "INSERT INTO form (hash, body) VALUES ($1, $2) ON CONFLICT (hash) DO NOTHING",
-        list(forms.items()),
+        list(draw.forms.items()),
     )
+    await conn.copy_records_to_table("visit", records=draw.visits, columns=VISIT_COPY_COLUMNS)
     await conn.copy_records_to_table(
-        "visit",
-        records=visits,
-        columns=[
-            "id",
-            "task_id",
-            "uscc",
-            "entity_name",
-            "district",
-            "kind",
-            "industry",
-            "grade",
-            "rank",
-            "form_hash",
-        ],
-    )
-    await conn.copy_records_to_table(
-        "assignment",
-        records=assignments,
-        columns=[
-            "visit_id",
-            "inspector_id",
-            "department",
-            "role",
-            "wider_pool",
-            "rank",
-            "seat",
-            "origin",
-        ],
+        "assignment", records=draw.assignments, columns=ASSIGNMENT_COPY_COLUMNS
     )
     await conn.execute(
         "UPDATE task SET status = 'DRAWN', seed_revealed = true, drawn_at = now(),"
         " population = $2, excluded = $3, savings = $4 WHERE id = $1",
-        task_id,
-        _json(population),
-        _json(excluded),
-        _json(savings),
+        draw.task_id,
+        _json(draw.population),
+        _json(draw.excluded),
+        _json(draw.savings),
     )
-    return digest
+
+
+async def drawn_teams(pool: asyncpg.Pool, task_id: uuid.UUID) -> dict[str, list[str]]:
+    """The teams as the draw made them (substitutions left out): USCC -> inspector ids in
+    seat order."""
+    rows = await pool.fetch(
+        "SELECT v.uscc, a.inspector_id FROM assignment a JOIN visit v ON v.id = a.visit_id"
+        " WHERE v.task_id = $1 AND a.origin = 'DRAW' ORDER BY a.id",
+        task_id,
+    )
+    teams: dict[str, list[str]] = {}
+    for r in rows:
+        teams.setdefault(r[0].strip(), []).append(r[1])
+    return teams
 
 
 async def snapshot_of(pool: asyncpg.Pool, task_id: uuid.UUID) -> Record | None:

@@ -1,21 +1,18 @@
 """What the joint-task commands share: one unit of work with idempotency, stable errors,
-and the task's plan and snapshot in and out of stored form."""
+and the task's plan in and out of stored form."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from datetime import date
 from typing import Any, TypeVar
 
 import asyncpg
 
 from adapters.errors import DepartmentUnavailable
-from domain.vocabulary import CreditGrade, EntityKind
-from planning.checklist import ChecklistItem
-from planning.entity_draw import Candidate, CapPolicy, SamplingPlan
-from planning.inspector_pool import Inspector
+from domain.vocabulary import CreditGrade
+from planning.entity_draw import CapPolicy, SamplingPlan
 from planning.results import Person, Refusal
 from resolvers.context import RequestContext
 from resolvers.errors import ApiError, bad_input
@@ -30,6 +27,8 @@ INVALID_STATE = "INVALID_STATE"
 ALREADY_DRAWN = "ALREADY_DRAWN"
 KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
 TEAM_SHORTFALL = "TEAM_SHORTFALL"
+# The hub store's connection failing (not a statement): the command is refused, not broken.
+STORE_DOWN = (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError)
 
 
 def parse_id(value: str, what: str) -> uuid.UUID:
@@ -101,7 +100,7 @@ async def run_command(
         raise ApiError(f"{e}; nothing was changed", e.code, department=e.department) from None
     except StoreUnavailable as e:
         raise ApiError(f"{e}; nothing was changed", StoreUnavailable.code) from None
-    except (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError) as e:
+    except STORE_DOWN as e:
         raise ApiError(
             f"the hub store is unavailable ({type(e).__name__}); nothing was changed",
             StoreUnavailable.code,
@@ -134,6 +133,20 @@ async def reading(ctx: RequestContext) -> AsyncIterator[asyncpg.Pool]:
         ) from None
 
 
+@asynccontextmanager
+async def gathering() -> AsyncIterator[None]:
+    """Reads made outside any transaction (a command's inputs, before its unit of work): a
+    department or the hub store that fails refuses the request with its code."""
+    try:
+        yield
+    except DepartmentUnavailable as e:
+        raise ApiError(str(e), e.code, department=e.department) from None
+    except (StoreUnavailable, *STORE_DOWN) as e:
+        raise ApiError(
+            f"the hub store is unavailable ({type(e).__name__})", StoreUnavailable.code
+        ) from None
+
+
 # -- plans ---------------------------------------------------------------------------------
 def plan_to_data(plan: SamplingPlan) -> dict[str, Any]:
     return {
@@ -158,82 +171,4 @@ def plan_from_data(data: dict[str, Any]) -> SamplingPlan:
         abnormal_multiplier=Fraction(data["abnormalMultiplier"]),
         always_include_abnormal=data["alwaysIncludeAbnormal"],
         cap_policy=CapPolicy(data["capPolicy"]),
-    )
-
-
-# -- the snapshot a draw is computed from ---------------------------------------------------
-def candidates_to_data(candidates: list[Candidate]) -> dict[str, Any]:
-    """Columnar, in USCC order: a million candidates serialize in well under a second."""
-    ordered = sorted(candidates, key=lambda c: c.uscc)
-    return {
-        "uscc": "".join(c.uscc for c in ordered),  # 18 characters each
-        "grade": "".join(c.grade.value for c in ordered),
-        "active": "".join("1" if c.status_active else "0" for c in ordered),
-        "abnormal": "".join("1" if c.abnormal else "0" for c in ordered),
-        "lastInspected": {
-            str(i): c.last_inspected.isoformat()
-            for i, c in enumerate(ordered)
-            if c.last_inspected is not None
-        },
-    }
-
-
-def candidates_from_data(d: dict[str, Any]) -> list[Candidate]:
-    codes, grades, active, abnormal = d["uscc"], d["grade"], d["active"], d["abnormal"]
-    last = {int(i): date.fromisoformat(v) for i, v in d["lastInspected"].items()}
-    return [
-        Candidate(
-            codes[i * 18 : i * 18 + 18],
-            CreditGrade(grades[i]),
-            active[i] == "1",
-            last.get(i),
-            abnormal[i] == "1",
-        )
-        for i in range(len(grades))
-    ]
-
-
-def item_to_data(i: ChecklistItem) -> dict[str, Any]:
-    return {
-        "department": i.department,
-        "code": i.code,
-        "name": i.name,
-        "legalBasis": i.legal_basis,
-        "kinds": sorted(k.value for k in i.kinds),
-        "industries": sorted(i.industries),
-        "standardCode": i.standard_code,
-        "delegable": i.delegable,
-        "tags": sorted(i.tags),
-    }
-
-
-def item_from_data(d: dict[str, Any]) -> ChecklistItem:
-    return ChecklistItem(
-        d["department"],
-        d["code"],
-        d["name"],
-        d["legalBasis"],
-        frozenset(EntityKind(k) for k in d["kinds"]),
-        frozenset(d["industries"]),
-        d["standardCode"],
-        d["delegable"],
-        frozenset(d["tags"]),
-    )
-
-
-def inspector_to_data(i: Inspector) -> list[Any]:
-    # Names and certificates are not needed to replay a draw: the snapshot keeps ids only.
-    return [i.id, i.department, sorted(i.tags), i.district, i.available, sorted(i.conflicts)]
-
-
-def inspector_from_data(d: list[Any]) -> Inspector:
-    return Inspector(
-        id=d[0],
-        department=d[1],
-        name="",
-        certificate="",
-        tags=frozenset(d[2]),
-        district=d[3],
-        available=d[4],
-        conflicts=frozenset(d[5]),
     )

@@ -1,8 +1,11 @@
-"""What a draw needs from the departments: the scoped population with grades, exclusions and
-list flags; the item lists; the inspector pools with conflicts; previous inspectors.
+"""What a draw reads before it computes: the scoped population with grades, exclusions and
+list flags; the item lists; for the drawn entities, their register rows, the inspector pools
+with conflicts, and who inspected them last.
 
-Read through the adapters; any department that fails makes the whole gathering fail, so that
-a draw is refused before anything is frozen.
+Read through the adapters and the hub store's pool, never inside a transaction; any
+department that fails makes the whole gathering fail, so that a draw is refused before
+anything is frozen. The draw command and the census read the population through the same
+function.
 """
 
 from __future__ import annotations
@@ -12,21 +15,28 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+import asyncpg
+
 from adapters.postgres import Filter, Row
 from adapters.registry import Registry
 from domain.vocabulary import CreditGrade, CreditRecordKind, EntityKind
 from planning.checklist import ChecklistItem
-from planning.entity_draw import Candidate
+from planning.draw import Place, TeamInputs
+from planning.entity_draw import SamplingPlan
 from planning.inspector_pool import Inspector
+from planning.population import Population
+from resolvers.entities import EntityQuery
+from store import tasks as store
 
 SCAN_TIMEOUT = 120.0  # a whole population is one long statement, not a lookup
 UNRATED_GRADE = CreditGrade.B  # entities the credit platform has not rated yet: average
 INACTIVE = frozenset({"DEREGISTERED", "REVOKED"})
+LISTED_KINDS = (CreditRecordKind.ABNORMAL_OPERATION.value, CreditRecordKind.SERIOUS_VIOLATION.value)
 
 
 @dataclass(frozen=True, slots=True)
-class Population:
-    candidates: list[Candidate]
+class Scoped:
+    population: Population
     out_of_scope_items: int  # in the filter, but no participating department has an item
 
 
@@ -56,48 +66,49 @@ def _applies(items: Sequence[ChecklistItem], kind: str, industry: str) -> bool:
 
 async def population(
     registry: Registry,
-    scope: list[Filter],
+    hub: asyncpg.Pool,
+    scope: EntityQuery,
     departments: Sequence[str],
     items: Sequence[ChecklistItem],
-    exclusion_days: int | None,
-    recent_hub: dict[str, date],
+    plan: SamplingPlan,
     today: date,
-) -> Population:
+) -> Scoped:
+    """The entities in scope that some department has an item for, with what the entity
+    draw needs of each (grade, active, listed today, last inspected within the window by a
+    department of the task or by a joint visit)."""
     register = registry.register()
     rater = registry.holding("credit_rating")[0]
     lister = registry.holding("credit_record")[0]
-    since = today - timedelta(days=exclusion_days) if exclusion_days else None
+    since = today - timedelta(days=plan.exclusion_days) if plan.exclusion_days else None
     inspecting = [registry.get(d) for d in departments if registry.get(d).supports("inspection")]
-    listed_kinds = [
-        CreditRecordKind.ABNORMAL_OPERATION.value,
-        CreditRecordKind.SERIOUS_VIOLATION.value,
-    ]
 
     async def recent() -> list[list[tuple]]:
         if since is None:
             return []
-        return list(
-            await asyncio.gather(
-                *(
-                    s.scan(
-                        "inspection",
-                        [Filter("inspected_on", "gte", since)],
-                        ["uscc", "inspected_on"],
-                        timeout=SCAN_TIMEOUT,
-                    )
-                    for s in inspecting
-                )
+        own = [
+            s.scan(
+                "inspection",
+                [Filter("inspected_on", "gte", since)],
+                ["uscc", "inspected_on"],
+                timeout=SCAN_TIMEOUT,
             )
-        )
+            for s in inspecting
+        ]
+        joint = store.recently_concluded(hub, since)
+        *rows, hub_rows = await asyncio.gather(*own, joint)
+        return [*rows, list(hub_rows.items())]
 
     entities, ratings, listed, inspected = await asyncio.gather(
         register.scan(
-            "entity", scope, ["uscc", "status", "kind", "industry"], timeout=SCAN_TIMEOUT
+            "entity",
+            scope.register_filters(),
+            ["uscc", "status", "kind", "industry"],
+            timeout=SCAN_TIMEOUT,
         ),
         rater.scan("credit_rating", [], ["uscc", "grade"], timeout=SCAN_TIMEOUT),
         lister.scan(
             "credit_record",
-            [Filter("kind", "in", listed_kinds)],
+            [Filter("kind", "in", list(LISTED_KINDS))],
             ["uscc", "decided_on", "effective_to", "withdrawn_on"],
             timeout=SCAN_TIMEOUT,
         ),
@@ -116,41 +127,40 @@ async def population(
         for u, d in rows:
             if d is not None and (u not in last or d > last[u]):
                 last[u] = d
-    for u, d in recent_hub.items():
-        if since is not None and d >= since and (u not in last or d > last[u]):
-            last[u] = d
     applicable: dict[tuple[str, str], bool] = {}
-    candidates = []
+    kept: list[tuple[str, str]] = []
     skipped = 0
     for uscc, status, kind, industry in entities:
         key = (kind, industry)
         if key not in applicable:
             applicable[key] = kind is not None and _applies(items, kind, industry)
-        if not applicable[key]:
+        if applicable[key]:
+            kept.append((uscc, status))
+        else:
             skipped += 1
-            continue
-        candidates.append(
-            Candidate(
-                uscc=uscc,
-                grade=CreditGrade(grades.get(uscc, UNRATED_GRADE)),
-                status_active=status not in INACTIVE,
-                last_inspected=last.get(uscc),
-                abnormal=uscc in abnormal,
-            )
-        )
-    return Population(candidates, skipped)
+    kept.sort()
+    usccs = tuple(u for u, _ in kept)
+    pop = Population(
+        usccs,
+        "".join(grades.get(u, UNRATED_GRADE) for u in usccs),
+        "".join("0" if s in INACTIVE else "1" for _, s in kept),
+        "".join("1" if u in abnormal else "0" for u in usccs),
+        {i: last[u] for i, u in enumerate(usccs) if u in last},
+    )
+    if scope.grades:  # grades live at the credit platform: narrow after the join
+        pop = pop.of_grades(scope.grades)
+    return Scoped(pop, skipped)
 
 
 @dataclass(frozen=True, slots=True)
-class TeamInputs:
-    entities: dict[str, Row]  # register rows of the drawn entities
-    inspectors: list[Inspector]
-    previous: dict[str, frozenset[str]]  # uscc -> inspectors of its latest inspection(s)
+class TeamReads:
+    inputs: TeamInputs
+    names: dict[str, str | None]  # entity names for the visit list
 
 
 async def team_inputs(
     registry: Registry, departments: Sequence[str], drawn: Sequence[str]
-) -> TeamInputs:
+) -> TeamReads:
     register = registry.register()
     sources = [registry.get(d) for d in departments]
     results = await asyncio.gather(
@@ -194,4 +204,6 @@ async def team_inputs(
                 previous[uscc] = previous.get(uscc, frozenset()) | frozenset(
                     latest["inspector_ids"] or ()
                 )
-    return TeamInputs(entities, inspectors, previous)
+    places = {u: Place(r["kind"], r["industry"], r["district"]) for u, r in entities.items()}
+    names = {u: r["name"] for u, r in entities.items()}
+    return TeamReads(TeamInputs(places, inspectors, previous), names)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 import uuid
 from collections.abc import Sequence
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 import asyncpg
@@ -15,15 +15,15 @@ from strawberry.dataloader import DataLoader
 from adapters.errors import DepartmentUnavailable
 from domain.vocabulary import CreditGrade, EntityKind
 from planning.checklist import MergedChecklist, merge_checklist
-from planning.entity_draw import allocate
-from planning.entity_draw import census as count
+from planning.draw import census as count
+from planning.entity_draw import SamplingPlan
 from resolvers.context import RequestContext
-from resolvers.entities import check_departments, normalize_uscc
+from resolvers.entities import EntityQuery, check_departments, normalize_uscc
 from resolvers.errors import ApiError, bad_input
 from store import checkpoints
 from store import tasks as store
 from tasks import draw_inputs
-from tasks.common import MAX_PAGE, check_page, not_found, parse_id, reading
+from tasks.common import MAX_PAGE, check_page, gathering, not_found, parse_id, reading
 
 
 class StoreLoaders:
@@ -195,40 +195,21 @@ async def published_results(
 
 
 async def census(
-    ctx: RequestContext, departments: Sequence[str], scope: Any, plan: Any
+    ctx: RequestContext, departments: Sequence[str], scope: EntityQuery, plan: SamplingPlan
 ) -> dict[str, Any]:
     """What a task with this scope and plan would draw, before it exists: the eligible
     population and the expected visits per credit grade, and the exclusions — the draw's own
-    counting and allocation, without a seed."""
+    reading, counting and allocation (planning.draw.census), without a seed."""
     wanted = check_departments(ctx, departments) or []
     if not wanted:
         raise bad_input("name at least one department", "TOO_FEW_DEPARTMENTS")
     today = date.today()
-    try:
+    async with gathering():
         items = await draw_inputs.checklist_items(ctx.registry, wanted)
-        recent = {}
-        if plan.exclusion_days:
-            async with reading(ctx) as pool:
-                recent = await store.recently_concluded(
-                    pool, today - timedelta(days=plan.exclusion_days)
-                )
-        pop = await draw_inputs.population(
-            ctx.registry,
-            scope.register_filters(),
-            wanted,
-            items,
-            plan.exclusion_days,
-            recent,
-            today,
+        scoped = await draw_inputs.population(
+            ctx.registry, ctx.store.pool, scope, wanted, items, plan, today
         )
-    except DepartmentUnavailable as e:
-        raise ApiError(str(e), e.code, department=e.department) from None
-    candidates = pop.candidates
-    if scope.grades:
-        grades = {CreditGrade(g) for g in scope.grades}
-        candidates = [c for c in candidates if c.grade in grades]
-    counted = count(candidates, plan, today)
-    take = allocate(plan, counted.population)
+    counted, take = count(scoped.population, plan, today)
     by_grade = {
         g.value: {
             "population": sum(n for s, n in counted.population.items() if s.grade == g),
@@ -238,5 +219,5 @@ async def census(
         for g in CreditGrade
     }
     excluded = {r.value: n for r, n in counted.excluded.items()}
-    excluded["NO_APPLICABLE_ITEMS"] = pop.out_of_scope_items
+    excluded["NO_APPLICABLE_ITEMS"] = scoped.out_of_scope_items
     return {"grades": by_grade, "excluded": excluded, "expected_visits": sum(take.values())}
