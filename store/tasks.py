@@ -384,6 +384,27 @@ async def published(
     )
 
 
+async def joint_inspections(
+    pool: asyncpg.Pool | asyncpg.Connection, usccs: Sequence[str]
+) -> list[tuple[str, str, date, list[str]]]:
+    """Every joint visit of these entities with its team as it went (substitutes in, the
+    replaced out), one row per department on the team: (uscc, department, date, inspector
+    ids). The date is the result's conclusion, or the draw's date while none is entered;
+    visits closed unfinished never happened."""
+    rows = await pool.fetch(
+        "SELECT v.uscc, a.department, coalesce(r.concluded_on, p.drawn_on),"
+        " array_agg(a.inspector_id ORDER BY a.id)"
+        " FROM visit v JOIN task_population p ON p.task_id = v.task_id"
+        " JOIN assignment a ON a.visit_id = v.id AND a.replaced_at IS NULL"
+        " LEFT JOIN LATERAL (SELECT concluded_on FROM result WHERE result.visit_id = v.id"
+        "   ORDER BY version DESC LIMIT 1) r ON true"
+        " WHERE v.uscc = ANY($1) AND v.state <> 'CLOSED_UNFINISHED'"
+        " GROUP BY v.id, v.uscc, a.department, r.concluded_on, p.drawn_on",
+        list(usccs),
+    )
+    return [(r[0].strip(), r[1], r[2], list(r[3])) for r in rows]
+
+
 async def recently_concluded(
     pool: asyncpg.Pool | asyncpg.Connection, since: date
 ) -> dict[str, date]:

@@ -163,7 +163,7 @@ async def _read_and_draw(
         entities = select_entities(scoped.population, rules.plan, seed, today)
         phases.mark("entity_draw")
         reads = await draw_inputs.team_inputs(
-            ctx.registry, departments, [d.uscc for d in entities.drawn]
+            ctx.registry, ctx.store.pool, departments, [d.uscc for d in entities.drawn]
         )
         phases.mark("team_inputs")
     drawn = assign_teams(entities, items, reads.inputs, rules, seed)

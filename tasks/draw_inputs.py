@@ -25,6 +25,7 @@ from planning.draw import Place, TeamInputs
 from planning.entity_draw import SamplingPlan
 from planning.inspector_pool import Inspector
 from planning.population import Population
+from planning.rotation import Inspection, previous_inspectors
 from resolvers.entities import EntityQuery
 from store import tasks as store
 
@@ -159,15 +160,20 @@ class TeamReads:
 
 
 async def team_inputs(
-    registry: Registry, departments: Sequence[str], drawn: Sequence[str]
+    registry: Registry, hub: asyncpg.Pool, departments: Sequence[str], drawn: Sequence[str]
 ) -> TeamReads:
+    """The drawn entities' register rows, the departments' inspector pools with their
+    declared conflicts, and the earlier inspections of the drawn entities: the departments'
+    own records and the hub's joint visits (``planning.rotation``)."""
     register = registry.register()
     sources = [registry.get(d) for d in departments]
-    results = await asyncio.gather(
+    recording = [s for s in sources if s.supports("inspection")]
+    joint, *results = await asyncio.gather(
+        store.joint_inspections(hub, drawn),
         register.by_keys("entity", drawn),
         *(s.all("inspector") for s in sources),
         *(s.by_keys("conflict", drawn) for s in sources),
-        *(s.by_keys("inspection", drawn) for s in sources if s.supports("inspection")),
+        *(s.by_keys("inspection", drawn) for s in recording),
     )
     entities = {u: rows[0] for u, rows in results[0].items() if rows}
     n = len(sources)
@@ -195,15 +201,15 @@ async def team_inputs(
         for pool in pools
         for r in pool
     ]
-    previous: dict[str, frozenset[str]] = {}
-    for grouped in histories:
-        for uscc, rows in grouped.items():
-            dated = [r for r in rows if r["inspected_on"] is not None]
-            if dated:
-                latest = max(dated, key=lambda r: r["inspected_on"])
-                previous[uscc] = previous.get(uscc, frozenset()) | frozenset(
-                    latest["inspector_ids"] or ()
-                )
+    earlier = [
+        Inspection(uscc, source.code, r["inspected_on"], frozenset(r["inspector_ids"] or ()))
+        for source, grouped in zip(recording, histories, strict=True)
+        for uscc, rows in grouped.items()
+        for r in rows
+        if r["inspected_on"] is not None
+    ]
+    earlier += [Inspection(u, d, on, frozenset(ids)) for u, d, on, ids in joint]
+    previous = previous_inspectors(earlier)
     places = {u: Place(r["kind"], r["industry"], r["district"]) for u, r in entities.items()}
     names = {u: r["name"] for u, r in entities.items()}
     return TeamReads(TeamInputs(places, inspectors, previous), names)
