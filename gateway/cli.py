@@ -34,6 +34,7 @@ from store.hub import HubStore
 from tasks import webhooks
 from tasks.credit_feedback import CreditFeedback, deliver_now
 from tasks.delivery import DeliveryWorker, Policy
+from tasks.draw_record import draw_record
 from tasks.verification import verify_draw
 
 EXAMPLE = """{{
@@ -298,6 +299,18 @@ async def _verify_draw(task: str) -> int:
     return await _with_store(work)
 
 
+async def _export_draw(task: str) -> int:
+    async def work(settings: settings_mod.Settings, store: HubStore) -> int:
+        record = await draw_record(store.pool, _task_id(task))
+        if record is None:
+            print(f"no task {task}", file=sys.stderr)
+            return 1
+        sys.stdout.buffer.write(orjson.dumps(record, option=orjson.OPT_INDENT_2) + b"\n")
+        return 0
+
+    return await _with_store(work)
+
+
 def _kept_checkpoint(path: str, task: uuid.UUID) -> checkpoints.Checkpoint:
     """A checkpoint saved from auditCheckpoint / auditLogCheckpoint (the object, or the whole
     GraphQL answer)."""
@@ -491,6 +504,10 @@ def main(argv: list[str] | None = None) -> None:
     p = sub.add_parser("verify-draw", help="recompute a task's draw from its revealed seed")
     p.add_argument("task")
     p = sub.add_parser(
+        "export-draw", help="print a task's public draw record (JSON) for verify/verify_draw.py"
+    )
+    p.add_argument("task")
+    p = sub.add_parser(
         "verify-audit",
         help="check a task's audit trail, its rows and signed checkpoints; name the first break",
     )
@@ -544,6 +561,8 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(asyncio.run(_with_store(_migrate)))
     elif args.command == "verify-draw":
         sys.exit(asyncio.run(_verify_draw(args.task)))
+    elif args.command == "export-draw":
+        sys.exit(asyncio.run(_export_draw(args.task)))
     elif args.command == "verify-audit":
         sys.exit(asyncio.run(_verify_audit(args.task, args.checkpoint)))
     elif args.command == "deliver-credit":

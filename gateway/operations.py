@@ -34,6 +34,9 @@ PUBLIC_ROOT_FIELDS = frozenset(
         "auditProof",
         "auditLogProof",
         "__typename",
+        "drawRecord",
+        "commitSeedShare",
+        "revealSeedShare",
     }
 )
 INTROSPECTION = frozenset({"__schema", "__type"})

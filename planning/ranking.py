@@ -18,7 +18,7 @@ function of the seed, and an auditor recomputes any of them with two HMACs.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from hashlib import sha256
 from hmac import compare_digest
 from typing import Any
@@ -82,6 +82,28 @@ def seed_commitment(seed: bytes) -> str:
     """SHA-256 of the seed in hex: published before the draw, checked against the seed after."""
     check_seed(seed)
     return sha256(seed).hexdigest()
+
+
+SEED_DOMAIN = b"jsh-seed-v1"  # sets a joint seed apart from any other use of the same shares
+SHARE_BYTES = 32
+
+
+def joint_seed(hub_share: bytes, observer_shares: Sequence[bytes]) -> bytes:
+    """The seed a draw uses (docs/draw-spec.md §1).
+
+    Without observers, the hub's share itself — as for every draw made before observers
+    existed. With them, SHA-256 of ``SEED_DOMAIN``, the hub's share and each observer's
+    32-byte share in the task's order of observers: nobody who lacks any one share, the hub's
+    operator included, can know the seed, and each share was fixed by its commitment before
+    anyone revealed theirs.
+    """
+    check_seed(hub_share)
+    if not observer_shares:
+        return bytes(hub_share)
+    for share in observer_shares:
+        if len(share) != SHARE_BYTES:
+            raise ValueError(f"an observer's share is {SHARE_BYTES} bytes")
+    return sha256(SEED_DOMAIN + bytes(hub_share) + b"".join(observer_shares)).digest()
 
 
 def matches_commitment(seed: bytes, commitment: str) -> bool:

@@ -12,11 +12,13 @@ from planning.entity_draw import SamplingPlan
 from resolvers.entities import EntityQuery
 from resolvers.errors import bad_input
 from schemas.audit_api import AuditCheckpoint
+from schemas.draw_api import ObserverInput
 from schemas.entity import Entity, PageInfo
 from schemas.enums import CreditGrade, InspectionResult
 from schemas.permissions import Inspector, Planner, Reviewer, Staff
 from schemas.query import EntityFilter
 from schemas.tasks import (
+    CapPolicy,
     ExclusionCount,
     JointInspectionTask,
     JointVisit,
@@ -51,6 +53,11 @@ class SamplingPlanInput:
         default=2.0, description="Ratio multiplier for entities on the abnormal or serious list."
     )
     always_include_abnormal: bool = False
+    cap_policy: CapPolicy = strawberry.field(
+        default=CapPolicy.RISK_FIRST,
+        description="How a cap cuts: RISK_FIRST keeps the higher-risk strata whole, "
+        "PROPORTIONAL scales every stratum alike (docs/draw-spec.md §4).",
+    )
 
     def to_plan(self) -> SamplingPlan:
         try:
@@ -61,6 +68,7 @@ class SamplingPlanInput:
                 exclusion_days=self.exclusion_days,
                 abnormal_multiplier=self.abnormal_multiplier,
                 always_include_abnormal=self.always_include_abnormal,
+                cap_policy=self.cap_policy,
             )
         except ValueError as e:  # the plan's own rules (ratio in [0, 1], cap >= floor, …)
             reason = "INVALID_RATIO" if "ratio" in str(e) else "INVALID_PLAN"
@@ -78,6 +86,10 @@ class CreateJointInspectionTaskInput:
     window_start: date
     window_end: date
     idempotency_key: str
+    observers: list[ObserverInput] = strawberry.field(
+        default_factory=list,
+        description="Parties taking part in the seed; the draw waits for every one's share.",
+    )
 
 
 @strawberry.input
@@ -293,6 +305,7 @@ class Mutation:
                 window_start=input.window_start,
                 window_end=input.window_end,
                 idempotency_key=input.idempotency_key,
+                observers=[o.to_spec() for o in input.observers],
             ),
         )
         return await _task(info, task_id)

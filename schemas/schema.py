@@ -16,6 +16,7 @@ from schemas.access_api import AccessQuery
 from schemas.audit_api import AuditQuery
 from schemas.calendar_api import CalendarQuery
 from schemas.credit_api import CreditMutation, CreditQuery
+from schemas.draw_api import DrawMutation, DrawQuery
 from schemas.planning_api import Mutation as PlanningMutation
 from schemas.planning_api import PlanningQuery
 from schemas.query import ReadQuery
@@ -37,9 +38,10 @@ class PartialResults(SchemaExtension):
 
 
 Query = merge_types(
-    "Query", (ReadQuery, PlanningQuery, AccessQuery, CalendarQuery, CreditQuery, AuditQuery)
+    "Query",
+    (ReadQuery, PlanningQuery, AccessQuery, CalendarQuery, CreditQuery, AuditQuery, DrawQuery),
 )
-Mutation = merge_types("Mutation", (PlanningMutation, CreditMutation))
+Mutation = merge_types("Mutation", (PlanningMutation, CreditMutation, DrawMutation))
 
 
 @functools.lru_cache(maxsize=512)

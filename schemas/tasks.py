@@ -11,12 +11,14 @@ import orjson
 import strawberry
 from strawberry.scalars import JSON
 
+from planning import entity_draw
 from planning.checklist import MergedChecklist
 from planning.deadlines import matching_deadline
 from planning.forms import form_from_data
 from resolvers.entities import get_entity
 from schemas.calendar_api import WorkingDate
 from schemas.departments import Department
+from schemas.draw_api import SeedObserver
 from schemas.entity import Entity
 from schemas.enums import CreditGrade, InspectionResult
 from tasks import queries as resolve
@@ -207,7 +209,9 @@ class JointVisit:
     entity_name: str | None
     district: str
     grade: CreditGrade = strawberry.field(description="Credit grade at the draw (its stratum).")
-    rank: str = strawberry.field(description="HMAC-SHA256(seed, USCC) that drew it, in hex.")
+    rank: str = strawberry.field(
+        description="HMAC-SHA256 under the draw's seed of the USCC that drew it, in hex."
+    )
     state: VisitState
     row: strawberry.Private[Any]
 
@@ -310,6 +314,9 @@ class GradeRatio:
     ratio: float
 
 
+CapPolicy = strawberry.enum(entity_draw.CapPolicy, description="How a plan's cap cuts the draw.")
+
+
 @strawberry.type(description="How entities are drawn: a ratio per grade, a floor and a cap.")
 class SamplingPlanView:
     ratios: list[GradeRatio]
@@ -318,6 +325,7 @@ class SamplingPlanView:
     exclusion_days: int | None
     abnormal_multiplier: float
     always_include_abnormal: bool
+    cap_policy: CapPolicy
 
 
 @strawberry.type
@@ -362,8 +370,8 @@ class JointInspectionTask:
     window_start: date
     window_end: date
     seed_commitment: str = strawberry.field(
-        description="SHA-256 of the secret seed, shown "
-        "from creation so that the draw can be checked."
+        description="SHA-256 of the hub's secret share of the seed (the seed itself without "
+        "observers), shown from creation so that the draw can be checked."
     )
     created_by: str
     created_at: datetime
@@ -397,9 +405,27 @@ class JointInspectionTask:
             return None
         return WorkingDate.of(matching_deadline(info.context.settings.calendar, drawn_on(self.row)))
 
-    @strawberry.field(description="The seed in hex; null until the draw reveals it.")
+    @strawberry.field(
+        description="The hub's share of the seed in hex, revealed by the draw (null before); "
+        "its SHA-256 is seedCommitment. Without observers it is the draw's seed."
+    )
     def seed(self) -> str | None:
         return bytes(self.row["seed"]).hex() if self.row["seed_revealed"] else None
+
+    @strawberry.field(
+        description="The seed the draw used (null before the draw): the hub's share, or with "
+        "observers SHA-256 of 'jsh-seed-v1', the hub's share and every observer's share "
+        "(docs/draw-spec.md)."
+    )
+    def draw_seed(self) -> str | None:
+        raw = self.row["draw_seed"]
+        return bytes(raw).hex() if raw is not None and self.row["seed_revealed"] else None
+
+    @strawberry.field(description="Parties taking part in the seed, in the order of their shares.")
+    async def observers(self, info: strawberry.Info) -> list[SeedObserver]:
+        rows = await resolve.store_loaders(info.context).observers.load(self.row["id"])
+        drawn = self.row["status"] != "DRAFT"
+        return [SeedObserver.from_row(r, drawn) for r in rows]
 
     @strawberry.field
     def lead_department(self, info: strawberry.Info) -> Department:
@@ -426,6 +452,7 @@ class JointInspectionTask:
             exclusion_days=p["exclusionDays"],
             abnormal_multiplier=_fraction(p["abnormalMultiplier"]),
             always_include_abnormal=p["alwaysIncludeAbnormal"],
+            cap_policy=CapPolicy(p["capPolicy"]),
         )
 
     @strawberry.field(

@@ -17,7 +17,7 @@ Record = asyncpg.Record
 
 TASK_COLUMNS = (
     "id, title, lead_department, departments, scope, plan, team_size, window_start, window_end,"
-    " status, seed, seed_commitment, seed_revealed, created_by, created_at, drawn_at,"
+    " status, seed, seed_commitment, seed_revealed, draw_seed, created_by, created_at, drawn_at,"
     " population, excluded, savings, closed_at, close_reason"
 )
 
@@ -96,6 +96,7 @@ class FrozenDraw:
 
     task_id: uuid.UUID
     drawn_on: date
+    seed: bytes  # the seed the draw used
     snapshot: dict[str, Any]
     entities: int  # the population's size
     forms: dict[str, str]  # hash -> body
@@ -155,30 +156,121 @@ async def freeze_draw(
     )
     await conn.execute(
         "UPDATE task SET status = 'DRAWN', seed_revealed = true, drawn_at = now(),"
-        " population = $2, excluded = $3, savings = $4 WHERE id = $1",
+        " population = $2, excluded = $3, savings = $4, draw_seed = $5 WHERE id = $1",
         draw.task_id,
         _json(draw.population),
         _json(draw.excluded),
         _json(draw.savings),
+        draw.seed,
     )
 
 
-async def drawn_teams(pool: asyncpg.Pool, task_id: uuid.UUID) -> dict[str, list[str]]:
-    """The teams as the draw made them (substitutions left out): USCC -> inspector ids in
-    seat order."""
+async def drawn_assignments(
+    pool: asyncpg.Pool, task_id: uuid.UUID
+) -> list[tuple[str, list[Record]]]:
+    """The teams as the draw made them (substitutions left out), in draw order: (USCC, its
+    assignments in seat order)."""
     rows = await pool.fetch(
-        "SELECT v.uscc, a.inspector_id FROM assignment a JOIN visit v ON v.id = a.visit_id"
-        " WHERE v.task_id = $1 AND a.origin = 'DRAW' ORDER BY a.id",
+        "SELECT v.uscc, a.inspector_id, a.department, a.role, a.seat, a.rank, a.wider_pool"
+        " FROM assignment a JOIN visit v ON v.id = a.visit_id"
+        " WHERE v.task_id = $1 AND a.origin = 'DRAW' ORDER BY v.rank, v.id, a.id",
         task_id,
     )
-    teams: dict[str, list[str]] = {}
+    teams: dict[str, list[Record]] = {}
     for r in rows:
-        teams.setdefault(r[0].strip(), []).append(r[1])
-    return teams
+        teams.setdefault(r["uscc"].strip(), []).append(r)
+    return list(teams.items())
+
+
+async def substitutions_of(pool: asyncpg.Pool, task_id: uuid.UUID) -> list[Record]:
+    """Every substitution of a task in the order made: the visit's entity, who went out and
+    who came in (with the seat, rank and wider-pool flag of the incoming seat), and why."""
+    return await pool.fetch(
+        "SELECT v.uscc, o.inspector_id AS out_id, a.inspector_id AS in_id, a.department,"
+        " a.seat, a.rank, a.wider_pool, o.reason, a.assigned_at"
+        " FROM assignment a JOIN visit v ON v.id = a.visit_id"
+        " JOIN assignment o ON o.replaced_by = a.id"
+        " WHERE v.task_id = $1 AND a.origin = 'SUBSTITUTION' ORDER BY a.id",
+        task_id,
+    )
 
 
 async def snapshot_of(pool: asyncpg.Pool, task_id: uuid.UUID) -> Record | None:
     return await pool.fetchrow("SELECT * FROM task_population WHERE task_id = $1", task_id)
+
+
+# -- observers of the seed -----------------------------------------------------------------
+OBSERVER_COLUMNS = (
+    "task_id, ordinal, name, kind, department, credential_sha256 IS NOT NULL AS credential_issued,"
+    " commitment, committed_at, share, revealed_at"
+)
+
+
+async def insert_observers(
+    conn: asyncpg.Connection, task_id: uuid.UUID, observers: Sequence[dict[str, Any]]
+) -> None:
+    await conn.executemany(
+        "INSERT INTO task_observer (task_id, ordinal, name, kind, department)"
+        " VALUES ($1, $2, $3, $4, $5)",
+        [(task_id, n, o["name"], o["kind"], o["department"]) for n, o in enumerate(observers, 1)],
+    )
+
+
+async def observers_of(
+    conn: asyncpg.Connection | asyncpg.Pool, task_ids: Sequence[uuid.UUID]
+) -> list[Record]:
+    return await conn.fetch(
+        f"SELECT {OBSERVER_COLUMNS} FROM task_observer WHERE task_id = ANY($1)"
+        " ORDER BY task_id, ordinal",
+        list(task_ids),
+    )
+
+
+async def set_observer_credential(
+    conn: asyncpg.Connection, task_id: uuid.UUID, ordinal: int, credential_sha256: str
+) -> bool:
+    done = await conn.execute(
+        "UPDATE task_observer SET credential_sha256 = $3 WHERE task_id = $1 AND ordinal = $2",
+        task_id,
+        ordinal,
+        credential_sha256,
+    )
+    return done.endswith(" 1")
+
+
+async def lock_observer(
+    conn: asyncpg.Connection, task_id: uuid.UUID, credential_sha256: str
+) -> Record | None:
+    return await conn.fetchrow(
+        f"SELECT {OBSERVER_COLUMNS} FROM task_observer"
+        " WHERE task_id = $1 AND credential_sha256 = $2 FOR UPDATE",
+        task_id,
+        credential_sha256,
+    )
+
+
+async def commit_share(
+    conn: asyncpg.Connection, task_id: uuid.UUID, ordinal: int, commitment: str
+) -> None:
+    await conn.execute(
+        "UPDATE task_observer SET commitment = $3, committed_at = now()"
+        " WHERE task_id = $1 AND ordinal = $2",
+        task_id,
+        ordinal,
+        commitment,
+    )
+
+
+async def reveal_share(
+    conn: asyncpg.Connection, task_id: uuid.UUID, ordinal: int, share: bytes
+) -> None:
+    await conn.execute(
+        "UPDATE task_observer SET share = $3, revealed_at = now()"
+        " WHERE task_id = $1 AND ordinal = $2",
+        task_id,
+        ordinal,
+        share,
+    )
 
 
 # -- visits and teams -------------------------------------------------------------------------

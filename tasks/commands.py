@@ -24,7 +24,9 @@ from resolvers.entities import EntityQuery
 from resolvers.errors import bad_input
 from store import audit, content
 from store import tasks as store
+from tasks import observers as observers_mod
 from tasks.common import plan_to_data, run_command
+from tasks.observers import ObserverSpec
 
 MAX_TITLE = 200
 
@@ -40,6 +42,7 @@ class TaskInput:
     window_start: date
     window_end: date
     idempotency_key: str
+    observers: Sequence[ObserverSpec] = ()  # parties taking part in the seed (tasks/observers.py)
 
 
 def _scope_to_data(q: EntityQuery) -> dict[str, Any]:
@@ -103,7 +106,8 @@ def _validate(ctx: RequestContext, inp: TaskInput) -> list[str]:
 
 async def create_task(ctx: RequestContext, inp: TaskInput) -> uuid.UUID:
     departments = _validate(ctx, inp)
-    payload = {
+    observers = observers_mod.validate(ctx, inp.observers)
+    payload: dict[str, Any] = {
         "title": inp.title,
         "lead": inp.lead_department,
         "departments": departments,
@@ -112,6 +116,8 @@ async def create_task(ctx: RequestContext, inp: TaskInput) -> uuid.UUID:
         "teamSize": inp.team_size,
         "window": [inp.window_start.isoformat(), inp.window_end.isoformat()],
     }
+    if observers:
+        payload["observers"] = observers
 
     async def work(conn: asyncpg.Connection) -> dict[str, Any]:
         task_id = uuid.uuid4()
@@ -134,6 +140,7 @@ async def create_task(ctx: RequestContext, inp: TaskInput) -> uuid.UUID:
                 "created_by": ctx.actor,
             },
         )
+        await store.insert_observers(conn, task_id, observers)
         await audit.append(
             conn,
             ctx.store.signer,

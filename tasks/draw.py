@@ -32,6 +32,7 @@ from resolvers.errors import ApiError
 from store import audit, content
 from store import tasks as store
 from tasks import draw_inputs, notices, snapshot
+from tasks import observers as observers_mod
 from tasks.commands import scope_from_data
 from tasks.common import (
     ALREADY_DRAWN,
@@ -82,12 +83,14 @@ async def draw_task(ctx: RequestContext, task_ref: str, key: str | None) -> uuid
         await run_command(ctx, OPERATION, key, payload, refuse)
         return task_id
 
+    async with gathering():
+        observers = await store.observers_of(ctx.store.pool, [task_id])
+    seed = observers_mod.seed_of(task, observers)
     phases = Phases()
     today = date.today()
-    seed = bytes(task["seed"])
     made = await _read_and_draw(ctx, task, seed, today, phases)
     drawn = made.draw
-    frozen = _rows(task, made, today)
+    frozen = _rows(task, made, seed, today)
     packed = await asyncio.to_thread(store.pack_snapshot, frozen.snapshot)
     phases.mark("prepare")
 
@@ -105,6 +108,7 @@ async def draw_task(ctx: RequestContext, task_ref: str, key: str | None) -> uuid
             {
                 "seed": seed.hex(),
                 "seedCommitment": task["seed_commitment"],
+                **_shares(task, observers),
                 "population": frozen.population,
                 "populationSha256": made.inputs.population.sha256(),
                 "entitiesDrawn": len(drawn.visits),
@@ -182,7 +186,17 @@ async def _read_and_draw(
     return Made(inputs, drawn, reads.names, scoped.out_of_scope_items)
 
 
-def _rows(task: asyncpg.Record, made: Made, today: date) -> store.FrozenDraw:
+def _shares(task: asyncpg.Record, observers: list[asyncpg.Record]) -> dict[str, Any]:
+    """With observers, the audit entry names every share the seed was made of."""
+    if not observers:
+        return {}
+    return {
+        "hubShare": bytes(task["seed"]).hex(),
+        "observerShares": [bytes(o["share"]).hex() for o in observers],
+    }
+
+
+def _rows(task: asyncpg.Record, made: Made, seed: bytes, today: date) -> store.FrozenDraw:
     """Step 2's last part: every row the freeze writes, made before the transaction."""
     task_id = task["id"]
     inputs, drawn, names = made.inputs, made.draw, made.names
@@ -234,6 +248,7 @@ def _rows(task: asyncpg.Record, made: Made, today: date) -> store.FrozenDraw:
     return store.FrozenDraw(
         task_id=task_id,
         drawn_on=today,
+        seed=seed,
         snapshot=snapshot.to_data(
             inputs, orjson.loads(task["plan"]), today, [v.uscc for v in drawn.visits]
         ),

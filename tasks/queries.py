@@ -28,7 +28,8 @@ from tasks.common import MAX_PAGE, check_page, gathering, not_found, parse_id, r
 
 class StoreLoaders:
     """Per-request batching of hub-store lookups by visit id (team, history, result,
-    publication) and of tasks' latest checkpoints: a page costs one statement per kind."""
+    publication) and by task id (observers, latest checkpoints): a page costs one statement
+    per kind."""
 
     def __init__(self, pool: asyncpg.Pool) -> None:
         async def team(ids: Sequence[uuid.UUID]) -> list[list[asyncpg.Record]]:
@@ -50,17 +51,23 @@ class StoreLoaders:
             found = await checkpoints.latest_of(pool, scopes)
             return [found.get(s) for s in scopes]
 
+        async def observers(ids: Sequence[uuid.UUID]) -> list[list[asyncpg.Record]]:
+            return _group(ids, await store.observers_of(pool, ids), "task_id")
+
         self.team = DataLoader(load_fn=team)
+        self.observers = DataLoader(load_fn=observers)
         self.history = DataLoader(load_fn=history)
         self.result = DataLoader(load_fn=result)
         self.publication = DataLoader(load_fn=publication)
         self.checkpoint = DataLoader(load_fn=checkpoint)  # the latest signed, by task id
 
 
-def _group(ids: Sequence[uuid.UUID], rows: list[asyncpg.Record]) -> list[list[asyncpg.Record]]:
+def _group(
+    ids: Sequence[uuid.UUID], rows: list[asyncpg.Record], key: str = "visit_id"
+) -> list[list[asyncpg.Record]]:
     by: dict[uuid.UUID, list[asyncpg.Record]] = {i: [] for i in ids}
     for r in rows:
-        by[r["visit_id"]].append(r)
+        by[r[key]].append(r)
     return [by[i] for i in ids]
 
 

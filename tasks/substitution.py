@@ -96,7 +96,7 @@ async def substitute_inspector(
                 team,
                 v,
                 inspectors,
-                bytes(task["seed"]),
+                bytes(task["draw_seed"]),
                 inspector_id,
                 reason,
                 loads=loads,

@@ -17,8 +17,11 @@ from typing import Any
 
 import asyncpg
 
+from store.migrate import MIGRATIONS
+
 FIXTURES = Path(__file__).parent / "fixtures"
 BEFORE_THE_PURE_DRAW = FIXTURES / "draw_made_before_the_pure_draw.json"
+FROZEN_AT_MIGRATION = 3  # the hub store's schema when it was frozen
 
 
 def _value(v: Any) -> Any:
@@ -71,7 +74,21 @@ async def load(conn: asyncpg.Connection, path: Path = BEFORE_THE_PURE_DRAW) -> u
             entry.pop("seq")
             entry["task_id"] = task_id
             await _insert(conn, "audit", [entry])
+        for step in data_steps(after=FROZEN_AT_MIGRATION):
+            await conn.execute(step)
     return task_id
+
+
+def data_steps(after: int) -> list[str]:
+    """The UPDATE statements of the migrations after ``after``: what they did to the rows
+    that existed when they ran (here, the rows just loaded)."""
+    steps = []
+    for path in sorted(MIGRATIONS.glob("*.sql")):
+        if int(path.name.split("_", 1)[0]) > after:
+            steps += [
+                s.strip() for s in path.read_text().split(";") if s.strip().startswith("UPDATE")
+            ]
+    return steps
 
 
 async def _insert(

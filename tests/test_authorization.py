@@ -18,6 +18,7 @@ FIELDS: dict[str, tuple[str, tuple[str, ...]]] = {
         "{ publishedResults(first: 5) { edges { node { uscc } } } }",
         ("publishedResults",),
     ),
+    "drawRecord": ("query($t: ID!) { drawRecord(taskId: $t) }", ("drawRecord",)),
     "entity": (ENTITY % "", ("entity",)),
     "Entity.permits": (ENTITY % "permits { id }", ("entity", "permits")),
     "Entity.penalties": (ENTITY % "penalties { id }", ("entity", "penalties")),
@@ -93,6 +94,7 @@ ROLES = ("public", "partner", "officer", "planner")
 # The README's table: one row per field, one column per role.
 TABLE: dict[str, tuple[str, str, str, str]] = {
     "publishedResults": (OK, OK, OK, OK),
+    "drawRecord": (OK, OK, OK, OK),
     "entity": (UNAUTH, OK, OK, OK),
     "Entity.permits": (UNAUTH, OK, OK, OK),
     "Entity.penalties": (UNAUTH, FORBIDDEN, OK, OK),

@@ -8,6 +8,7 @@ import pytest
 from planning.ranking import (
     RING,
     KeyedHash,
+    joint_seed,
     matches_commitment,
     rank_hex,
     rank_key,
@@ -47,3 +48,16 @@ def test_seat_rank_goes_round_the_ring():
     assert seat_rank(9, 10) == RING - 1  # just behind the offset: last in line
     assert rank_hex(1) == "0" * 63 + "1"
     assert rank_hex(b"\x00\xff") == "00ff"
+
+
+def test_joint_seed_without_observers_is_the_hubs_share():
+    hub = bytes(range(32))
+    assert joint_seed(hub, []) == hub
+
+
+def test_joint_seed_hashes_the_hubs_share_and_every_observers_in_order():
+    hub, one, two = bytes(32), bytes([1]) * 32, bytes([2]) * 32
+    assert joint_seed(hub, [one, two]) == hashlib.sha256(b"jsh-seed-v1" + hub + one + two).digest()
+    assert joint_seed(hub, [two, one]) != joint_seed(hub, [one, two])
+    with pytest.raises(ValueError):
+        joint_seed(hub, [b"short"])
