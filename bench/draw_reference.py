@@ -1,18 +1,23 @@
 """A joint task's draw over the reference city: 1,081,742 entities, 26,520 inspectors.
 
-    python -m bench.draw_reference [--entities 1081742] [--ratio 0.05] [--rounds 3]
+    python -m bench.draw_reference [--entities 1081742] [--ratio 0.05] [--rounds 5]
+                                   [--hub-database ref_hub] [--verify] [--profile FILE]
 
 Seeds (or reuses) the demo departments at that size under the prefix `ref_` on DATABASE_URL,
 then creates and draws one task per round — lead market regulation with culture and fire, the
 whole city, the same ratio for every grade, teams of two — through the same command handlers
-the GraphQL mutations call. Prints the median draw time, the peak memory of this process
-and what was drawn, and writes bench/results/draw_reference.md.
+the GraphQL mutations call. Prints every round's time with its phases (from the draw's own
+log record), the medians, the peak memory of this process and what was drawn, and writes
+bench/results/draw_reference.md. `--verify` then recomputes every round's draw with
+verify-draw (not timed); `--profile FILE` writes a cProfile of the last round.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
+import logging
 import os
 import resource
 import statistics
@@ -36,6 +41,7 @@ from store import signing
 from store.hub import HubStore
 from tasks.commands import TaskInput, create_task
 from tasks.draw import draw_task
+from tasks.verification import verify_draw
 
 PREFIX = "ref_"
 RESULTS = Path(__file__).parent / "results"
@@ -57,7 +63,21 @@ async def seeded_size(admin_url: str) -> int | None:
         await conn.close()
 
 
-async def main(entities: int, ratio: float, rounds: int) -> None:
+class DrawPhases(logging.Handler):
+    """Collects the phases the draw command logs for each draw (tasks/draw.py)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.rounds: list[dict[str, float]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.getMessage() == "draw" and hasattr(record, "seconds"):
+            self.rounds.append(dict(record.seconds))
+
+
+async def main(
+    entities: int, ratio: float, rounds: int, hub_db: str, verify: bool, profile: str | None
+) -> None:
     admin = os.environ.get("DATABASE_URL", settings_mod.DEFAULT_DATABASE_URL)
     if await seeded_size(admin) != entities:
         print(f"seeding {entities:,} entities under {PREFIX}… (a subprocess)", flush=True)
@@ -87,12 +107,21 @@ async def main(entities: int, ratio: float, rounds: int) -> None:
     )
     registry = Registry.from_settings(settings)
     await registry.open()
-    store = HubStore(settings.hub_dsn, signer=signing.from_env() or signing.ephemeral())
-    await store.open(admin, f"{PREFIX}hub")
+    store = HubStore(
+        settings_mod.database_dsn(admin, hub_db),
+        signer=signing.from_env() or signing.ephemeral(),
+    )
+    await store.open(admin, hub_db)
     planner = Principal(ClientKind.PLANNER, "bench", "market", frozenset({"planner"}))
     ctx = RequestContext(registry=registry, settings=settings, store=store, principal=planner)
+    phases = DrawPhases()
+    logging.getLogger("tasks.draw").addHandler(phases)
+    logging.getLogger("tasks.draw").setLevel(logging.INFO)
     baseline = peak_rss_mib()
-    times, drawn = [], 0
+    times: list[float] = []
+    drawn = seats = 0
+    tasks: list[uuid.UUID] = []
+    profiler = cProfile.Profile() if profile else None
     try:
         for n in range(rounds):
             task_id = await create_task(
@@ -109,9 +138,15 @@ async def main(entities: int, ratio: float, rounds: int) -> None:
                     idempotency_key=uuid.uuid4().hex,
                 ),
             )
+            tasks.append(task_id)
+            last = profiler is not None and n == rounds - 1
+            if last:
+                profiler.enable()
             start = time.perf_counter()
             await draw_task(ctx, str(task_id), None)
             times.append(time.perf_counter() - start)
+            if last:
+                profiler.disable()
             drawn = await store.pool.fetchval(
                 "SELECT count(*) FROM visit WHERE task_id = $1", task_id
             )
@@ -120,14 +155,32 @@ async def main(entities: int, ratio: float, rounds: int) -> None:
                 " WHERE v.task_id = $1",
                 task_id,
             )
+            split = "  ".join(f"{k} {v:.2f}" for k, v in phases.rounds[-1].items())
             print(
-                f"round {n + 1}: {times[-1]:.2f} s, {drawn:,} visits, {seats:,} seats", flush=True
+                f"round {n + 1}: {times[-1]:.2f} s ({split}), {drawn:,} visits, {seats:,} seats,"
+                f" peak RSS so far {peak_rss_mib():.0f} MiB",
+                flush=True,
             )
+        peak = peak_rss_mib()
+        if verify:
+            for task_id in tasks:
+                start = time.perf_counter()
+                check = await verify_draw(store.pool, task_id)
+                print(
+                    f"verify-draw {task_id}: {'MATCH' if check.ok else check.problems}"
+                    f" ({time.perf_counter() - start:.1f} s)",
+                    flush=True,
+                )
     finally:
         await registry.close()
         await store.close()
-    peak = peak_rss_mib()
+    if profiler is not None and profile:
+        profiler.dump_stats(profile)
     median = statistics.median(times)
+    by_phase = {
+        k: statistics.median(r[k] for r in phases.rounds) for k in phases.rounds[0] if phases.rounds
+    }
+    split = ", ".join(f"{k} {v:.2f} s" for k, v in by_phase.items())
     table = (
         "| workload | entities | inspectors | ratio | visits drawn | median draw | peak RSS |\n"
         "|---|---|---|---|---|---|---|\n"
@@ -135,13 +188,15 @@ async def main(entities: int, ratio: float, rounds: int) -> None:
         f"| {drawn:,} | {median:.2f} s | {peak:.0f} MiB |\n"
     )
     print(
-        f"\nmedian of {rounds}: {median:.2f} s; peak RSS {peak:.0f} MiB "
-        f"(before drawing {baseline:.0f} MiB)\n\n{table}"
+        f"\nmedian of {rounds}: {median:.2f} s (rounds: {', '.join(f'{t:.2f}' for t in times)});"
+        f" peak RSS {peak:.0f} MiB (before drawing {baseline:.0f} MiB)\n"
+        f"median per phase: {split}\n\n{table}"
     )
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "draw_reference.md").write_text(
-        table + f"\nCommand: `python -m bench.draw_reference --entities {entities} "
-        f"--ratio {ratio} --rounds {rounds}`; {os.cpu_count()} cores.\n"
+        table + f"\nMedian per phase: {split}.\n\nCommand: `python -m bench.draw_reference "
+        f"--entities {entities} --ratio {ratio} --rounds {rounds}`; {os.cpu_count()} cores,"
+        f" load average {os.getloadavg()[0]:.1f} at the end.\n"
     )
 
 
@@ -149,6 +204,11 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--entities", type=int, default=1_081_742)
     parser.add_argument("--ratio", type=float, default=0.05)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument(
+        "--hub-database", default=f"{PREFIX}hub", help="the hub store's database name"
+    )
+    parser.add_argument("--verify", action="store_true", help="verify-draw every round after")
+    parser.add_argument("--profile", help="write a cProfile of the last round to this file")
     a = parser.parse_args()
-    asyncio.run(main(a.entities, a.ratio, a.rounds))
+    asyncio.run(main(a.entities, a.ratio, a.rounds, a.hub_database, a.verify, a.profile))

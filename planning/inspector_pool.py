@@ -17,14 +17,16 @@ Choosing an inspector for one seat of one visit follows, in this order of preced
 With the default slack of 1, tag-matching inspectors go first in every round, and nobody
 gets more than two seats ahead of the least-loaded inspector of the pool.
 
-Each pool is partitioned, per set of needed tags it has been asked for, into classes by tag
-score; each class keeps its members by load with their ring positions sorted, so a seat costs
-a few dictionary steps and binary searches instead of a pass over the pool.
+Each pool keeps its members in ring order, so that a set of members is an integer bit mask
+(bit i: the i-th member by position): the members at each load, and — per set of needed tags
+it has been asked for — the members by tag score. A seat costs a few mask operations and one
+binary search; a seat taken moves one bit between two load masks in each of the inspector's
+two pools (its district's and its department's).
 """
 
 from __future__ import annotations
 
-from bisect import bisect_left, insort
+from bisect import bisect_left
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -32,7 +34,6 @@ from typing import NamedTuple
 from planning.ranking import KeyedHash, inspector_position, seat_rank
 
 DEFAULT_LOAD_SLACK = 1
-_NOTHING: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,49 +62,61 @@ class Pick(NamedTuple):
     rank: int
 
 
-class _Group:
-    """Members of one class, by current load, ring positions sorted within each load."""
-
-    __slots__ = ("levels",)
-
-    def __init__(self) -> None:
-        self.levels: dict[int, list[int]] = {}
-
-    def add(self, position: int, load: int) -> None:
-        insort(self.levels.setdefault(load, []), position)
-
-    def move(self, position: int, load: int) -> None:
-        level = self.levels[load]
-        del level[bisect_left(level, position)]
-        if not level:
-            del self.levels[load]
-        self.add(position, load + 1)
-
-    def first(self, load: int, offset: int, excluded: set[int]) -> int | None:
-        level = self.levels.get(load)
-        return _next_on_ring(level, offset, excluded) if level else None
-
-
 class _Pool:
-    """One department's on-duty inspectors in one district, or in all districts."""
+    """One department's on-duty inspectors in one district, or in all districts, in ring
+    order: bit i of every mask stands for ``members[i]``."""
 
-    __slots__ = ("members", "partitions")
+    __slots__ = ("everyone", "index", "levels", "members", "partitions", "positions")
 
-    def __init__(self) -> None:
-        self.members: list[Inspector] = []
-        # needed tags -> classes (tag score, members) with the highest score first
-        self.partitions: dict[frozenset[str], tuple[tuple[int, _Group], ...]] = {}
+    def __init__(self, members: list[tuple[int, Inspector]], loads: Mapping[str, int]) -> None:
+        members.sort(key=lambda pm: pm[0])
+        self.positions = [p for p, _ in members]
+        self.members = [ins for _, ins in members]
+        self.index = {ins.id: i for i, ins in enumerate(self.members)}
+        self.everyone = (1 << len(members)) - 1
+        self.levels: dict[int, int] = {}  # load -> members holding that many seats
+        for i, ins in enumerate(self.members):
+            load = loads.get(ins.id, 0)
+            self.levels[load] = self.levels.get(load, 0) | 1 << i
+        # needed tags -> (tag score, members with that score), the highest score first
+        self.partitions: dict[frozenset[str], tuple[tuple[int, int], ...]] = {}
+
+    def mask(self, ids: Iterable[str]) -> int:
+        out = 0
+        for i in ids:
+            bit = self.index.get(i)
+            if bit is not None:
+                out |= 1 << bit
+        return out
+
+    def move(self, inspector_id: str, load: int) -> None:
+        bit = 1 << self.index[inspector_id]
+        rest = self.levels[load] & ~bit
+        if rest:
+            self.levels[load] = rest
+        else:
+            del self.levels[load]
+        self.levels[load + 1] = self.levels.get(load + 1, 0) | bit
+
+    def partition(self, needed: frozenset[str]) -> tuple[tuple[int, int], ...]:
+        """The members by tag score for these needed tags, made on first use (forms repeat
+        across a task, so a pool is asked for few distinct tag sets)."""
+        found = self.partitions.get(needed)
+        if found is None:
+            classes: dict[int, int] = {}
+            for i, ins in enumerate(self.members):
+                score = len(needed & ins.tags)
+                classes[score] = classes.get(score, 0) | 1 << i
+            found = self.partitions[needed] = tuple(sorted(classes.items(), reverse=True))
+        return found
 
 
-def _next_on_ring(level: list[int], offset: int, excluded: set[int]) -> int | None:
-    """The first position at or after `offset` going round, skipping excluded ones."""
-    n = len(level)
-    start = bisect_left(level, offset)
-    for step in range(n):
-        p = level[(start + step) % n]
-        if p not in excluded:
-            return p
-    return None
+def _first_from(mask: int, start: int) -> int:
+    """The first member of a non-empty mask at or after index ``start``, going round."""
+    high = mask >> start
+    if high:
+        return start + (high & -high).bit_length() - 1
+    return (mask & -mask).bit_length() - 1
 
 
 class InspectorPools:
@@ -127,12 +140,10 @@ class InspectorPools:
         self.load_slack = load_slack
         self.load: dict[str, int] = {}
         self._by_id: dict[str, Inspector] = {}
-        self._position: dict[str, int] = {}
-        self._at: dict[tuple[str, int], Inspector] = {}  # (department, position) -> inspector
-        self._local: dict[tuple[str, str], _Pool] = {}
-        self._department: dict[str, _Pool] = {}
-        self._classes: dict[str, list[_Group]] = {}  # every class an inspector is a member of
+        self._department_of: dict[str, str] = {}  # on-duty inspectors only
         self._conflicts: dict[str, set[str]] = {}
+        local: dict[tuple[str, str], list[tuple[int, Inspector]]] = {}
+        department: dict[str, list[tuple[int, Inspector]]] = {}
         for ins in inspectors:
             if ins.id in self._by_id:
                 raise ValueError(f"inspector {ins.id!r} appears twice in the pool")
@@ -141,13 +152,13 @@ class InspectorPools:
                 continue
             position = inspector_position(hasher, ins.department, ins.id)
             self.load[ins.id] = loads.get(ins.id, 0)
-            self._position[ins.id] = position
-            self._at[ins.department, position] = ins
-            self._classes[ins.id] = []
-            self._local.setdefault((ins.department, ins.district), _Pool()).members.append(ins)
-            self._department.setdefault(ins.department, _Pool()).members.append(ins)
+            self._department_of[ins.id] = ins.department
+            local.setdefault((ins.department, ins.district), []).append((position, ins))
+            department.setdefault(ins.department, []).append((position, ins))
             for uscc in ins.conflicts:
                 self._conflicts.setdefault(uscc, set()).add(ins.id)
+        self._local = {k: _Pool(v, self.load) for k, v in local.items()}
+        self._department = {k: _Pool(v, self.load) for k, v in department.items()}
 
     def inspector(self, inspector_id: str) -> Inspector:
         return self._by_id[inspector_id]
@@ -160,37 +171,21 @@ class InspectorPools:
     def conflicted_with(self, uscc: str) -> set[str]:
         return self._conflicts.get(uscc, set())
 
-    def _partition(self, pool: _Pool, needed: frozenset[str]) -> tuple[tuple[int, _Group], ...]:
-        """The pool's classes by tag score for these needed tags, made on first use (forms
-        repeat across a task, so a pool is asked for few distinct tag sets)."""
-        found = pool.partitions.get(needed)
-        if found is None:
-            classes: dict[int, _Group] = {}
-            for ins in pool.members:
-                score = len(needed & ins.tags)
-                group = classes.get(score)
-                if group is None:
-                    group = classes[score] = _Group()
-                group.add(self._position[ins.id], self.load[ins.id])
-                self._classes[ins.id].append(group)
-            found = pool.partitions[needed] = tuple(sorted(classes.items(), reverse=True))
-        return found
-
     def _first(
-        self, pool: _Pool, offset: int, needed: frozenset[str], excluded: set[int]
+        self, pool: _Pool, start: int, needed: frozenset[str], excluded: int
     ) -> tuple[int, int, int] | None:
-        """(position, tag score, load) of the pool's best member not excluded, or None."""
-        ((_, everyone),) = self._partition(pool, _NOTHING)
-        for least in sorted(everyone.levels):
-            if everyone.first(least, offset, excluded) is not None:
-                break
-        else:
+        """(member index, tag score, load) of the pool's best member not excluded, or None."""
+        eligible = pool.everyone & ~excluded
+        if not eligible:
             return None
-        for score, group in self._partition(pool, needed):
+        levels = pool.levels
+        least = min(load for load, members in levels.items() if members & eligible)
+        for score, group in pool.partition(needed):
+            group &= eligible
             for load in range(least, least + self.load_slack + 1):
-                position = group.first(load, offset, excluded)
-                if position is not None:
-                    return position, score, load
+                members = levels.get(load, 0) & group
+                if members:
+                    return _first_from(members, start), score, load
         raise AssertionError("the least-loaded eligible inspector belongs to some class")
 
     def pick(
@@ -208,39 +203,34 @@ class InspectorPools:
             (self._local.get((department, district)), False),
             (self._department.get(department), True),
         )
-        hard = self._positions(department, exclude)
-        rotated = hard | self._positions(department, previous)
+        dept = self._department_of
+        hard_ids = [i for i in exclude if dept.get(i) == department]
+        previous_ids = [i for i in previous if dept.get(i) == department]
         for pool, wider in tiers:
             if pool is None:
                 continue
-            passes = (rotated, hard) if len(rotated) > len(hard) else (hard,)
-            for excluded in passes:
-                found = self._first(pool, offset, needed, excluded)
+            hard = pool.mask(hard_ids)
+            rotated = hard | pool.mask(previous_ids)
+            start = bisect_left(pool.positions, offset)
+            for excluded in (rotated, hard) if rotated != hard else (hard,):
+                found = self._first(pool, start, needed, excluded)
                 if found is not None:
-                    position, score, load = found
-                    ins = self._at[department, position]
+                    at, score, load = found
+                    ins = pool.members[at]
                     return Pick(
                         inspector=ins,
                         wider_pool=wider and ins.district != district,
                         previous=ins.id in previous,
                         tag_score=score,
                         load=load,
-                        rank=seat_rank(position, offset),
+                        rank=seat_rank(pool.positions[at], offset),
                     )
         return None
 
-    def _positions(self, department: str, ids: Iterable[str]) -> set[int]:
-        out = set()
-        for i in ids:
-            ins = self._by_id.get(i)
-            if ins is not None and ins.department == department and i in self._position:
-                out.add(self._position[i])
-        return out
-
     def assign(self, inspector_id: str) -> None:
-        """Count one more seat for the inspector: it moves up a load level in every class."""
+        """Count one more seat for the inspector: it moves up a load level in its pools."""
         load = self.load[inspector_id]
-        position = self._position[inspector_id]
-        for group in self._classes[inspector_id]:
-            group.move(position, load)
+        ins = self._by_id[inspector_id]
+        self._local[ins.department, ins.district].move(inspector_id, load)
+        self._department[ins.department].move(inspector_id, load)
         self.load[inspector_id] = load + 1

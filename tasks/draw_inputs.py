@@ -14,10 +14,12 @@ import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 import asyncpg
 
-from adapters.postgres import Filter, Row
+from adapters.http_source import HttpSource
+from adapters.postgres import Filter, PostgresSource, Row
 from adapters.registry import Registry
 from domain.vocabulary import CreditGrade, CreditRecordKind, EntityKind
 from planning.checklist import ChecklistItem
@@ -29,6 +31,7 @@ from planning.rotation import Inspection, previous_inspectors
 from resolvers.entities import EntityQuery
 from store import tasks as store
 
+Source = PostgresSource | HttpSource
 SCAN_TIMEOUT = 120.0  # a whole population is one long statement, not a lookup
 UNRATED_GRADE = CreditGrade.B  # entities the credit platform has not rated yet: average
 INACTIVE = frozenset({"DEREGISTERED", "REVOKED"})
@@ -153,6 +156,18 @@ async def population(
     return Scoped(pop, skipped)
 
 
+async def _rows_of(
+    source: Source, kind: str, keys: Sequence[str], fields: Sequence[str]
+) -> list[tuple[Any, ...]]:
+    """Selected fields of the records of these entities: a database source answers in one
+    statement within the draw's time budget (tens of thousands of keys), an API in its own
+    batches."""
+    if source.kind == "postgres":
+        return await source.scan(kind, [Filter("uscc", "in", list(keys))], fields, SCAN_TIMEOUT)
+    grouped = await source.by_keys(kind, keys)
+    return [tuple(r[f] for f in fields) for rows in grouped.values() for r in rows]
+
+
 @dataclass(frozen=True, slots=True)
 class TeamReads:
     inputs: TeamInputs
@@ -168,25 +183,22 @@ async def team_inputs(
     register = registry.register()
     sources = [registry.get(d) for d in departments]
     recording = [s for s in sources if s.supports("inspection")]
-    joint, *results = await asyncio.gather(
+    joint, entities, *results = await asyncio.gather(
         store.joint_inspections(hub, drawn),
-        register.by_keys("entity", drawn),
+        _rows_of(register, "entity", drawn, ("uscc", "name", "kind", "industry", "district")),
         *(s.all("inspector") for s in sources),
-        *(s.by_keys("conflict", drawn) for s in sources),
-        *(s.by_keys("inspection", drawn) for s in recording),
+        *(_rows_of(s, "conflict", drawn, ("uscc", "inspector_id")) for s in sources),
+        *(
+            _rows_of(s, "inspection", drawn, ("uscc", "inspected_on", "inspector_ids"))
+            for s in recording
+        ),
     )
-    entities = {u: rows[0] for u, rows in results[0].items() if rows}
     n = len(sources)
-    pools, conflicts, histories = (
-        results[1 : 1 + n],
-        results[1 + n : 1 + 2 * n],
-        results[1 + 2 * n :],
-    )
+    pools, conflicts, histories = results[:n], results[n : 2 * n], results[2 * n :]
     conflicted: dict[tuple[str, str], set[str]] = {}
-    for source, grouped in zip(sources, conflicts, strict=True):
-        for uscc, rows in grouped.items():
-            for r in rows:
-                conflicted.setdefault((source.code, r["inspector_id"]), set()).add(uscc)
+    for source, rows in zip(sources, conflicts, strict=True):
+        for uscc, inspector_id in rows:
+            conflicted.setdefault((source.code, inspector_id), set()).add(uscc)
     inspectors = [
         Inspector(
             id=r["id"],
@@ -202,14 +214,13 @@ async def team_inputs(
         for r in pool
     ]
     earlier = [
-        Inspection(uscc, source.code, r["inspected_on"], frozenset(r["inspector_ids"] or ()))
-        for source, grouped in zip(recording, histories, strict=True)
-        for uscc, rows in grouped.items()
-        for r in rows
-        if r["inspected_on"] is not None
+        Inspection(uscc, source.code, on, frozenset(ids or ()))
+        for source, rows in zip(recording, histories, strict=True)
+        for uscc, on, ids in rows
+        if on is not None
     ]
     earlier += [Inspection(u, d, on, frozenset(ids)) for u, d, on, ids in joint]
     previous = previous_inspectors(earlier)
-    places = {u: Place(r["kind"], r["industry"], r["district"]) for u, r in entities.items()}
-    names = {u: r["name"] for u, r in entities.items()}
+    places = {u: Place(kind, industry, district) for u, _, kind, industry, district in entities}
+    names = {u: name for u, name, *_ in entities}
     return TeamReads(TeamInputs(places, inspectors, previous), names)
