@@ -13,9 +13,15 @@ from typing import Any
 import asyncpg
 
 from adapters.dialect import POSTGRES
+from adapters.errors import MappingError
 from adapters.sql_source import READ_RETRIES, Filter, Row, SqlSource
 
 __all__ = ["READ_RETRIES", "Filter", "NoResetConnection", "PostgresSource", "Row"]
+
+# `columns` joins each field's values with the unit separator and writes NULL as the record
+# separator (neither occurs in register codes); only transforms that read text are allowed.
+_SEP, _NULL = "\x1f", "\x1e"  # chr(31), chr(30) in SQL
+_TEXT_SAFE = frozenset({"text", "int", "fen", "yyyymmdd", "csv", "flag"})
 
 # Failures of the connection, not of the statement: worth one more try on another connection.
 _RETRYABLE = (
@@ -61,6 +67,43 @@ class PostgresSource(SqlSource):
     @property
     def opened(self) -> bool:
         return self._pool is not None
+
+    # -- a whole population in one answer -------------------------------------------------
+    async def columns(
+        self,
+        kind: str,
+        filters: Sequence[Filter],
+        fields: Sequence[str],
+        timeout: float | None = None,
+    ) -> list[list[Any]]:
+        """Selected fields of every matching row, one list per field (in the same row order):
+        a draw's whole population in one statement that answers with one string per field,
+        joined by PostgreSQL (string_agg); each distinct value is converted once. Fields whose
+        transform needs the column's own type (dates, lists, booleans) are refused: use
+        ``scan`` for them."""
+        c = self._compiled[kind]
+        picked, exprs, rest, args = self._selection(c, filters, fields)
+        for j in picked:
+            if c.record.fields[j].transform not in _TEXT_SAFE:
+                raise MappingError(f"{self.code}.{kind}.{c.names[j]} is not read as text")
+        aggs = ", ".join(
+            f"coalesce(string_agg(coalesce(({e})::text, chr(30)), chr(31)), '')" for e in exprs
+        )
+        rows = await self._fetch(f"SELECT count(*), {aggs} {rest}", args, timeout=timeout)
+        n, *texts = rows[0]
+        out = []
+        for j, text in zip(picked, texts, strict=True):
+            values = text.split(_SEP) if n else []
+            if len(values) != n:
+                raise MappingError(f"{self.code}.{kind}.{c.names[j]}: a value holds U+001F")
+            fm = c.record.fields[j]
+            if fm.transform == "text" and fm.codes is None:  # already text: only NULLs to read
+                out.append([None if v == _NULL else v for v in values] if _NULL in text else values)
+                continue
+            convert = c.convert[j]
+            once = {v: None if v == _NULL else convert(v) for v in set(values)}
+            out.append([once[v] for v in values])
+        return out
 
     # -- one statement ---------------------------------------------------------------------
     async def _execute(self, sql: str, args: Sequence[Any]) -> list[asyncpg.Record]:

@@ -269,16 +269,11 @@ class SqlSource:
         sql = f"{c.select}{where} ORDER BY {c.key_expr} LIMIT {self.dialect.param(args, limit)}"
         return self._rows(c, await self._fetch(sql, args))
 
-    async def scan(
-        self,
-        kind: str,
-        filters: Sequence[Filter],
-        fields: Sequence[str],
-        timeout: float | None = None,
-    ) -> list[tuple[Any, ...]]:
-        """Selected fields of every matching row, as tuples: the lean read a draw makes over
-        a whole population (a million rows as dicts would cost ten times the memory)."""
-        c = self._compiled[kind]
+    def _selection(
+        self, c: Any, filters: Sequence[Filter], fields: Sequence[str]
+    ) -> tuple[list[int], list[str], str, list[Any]]:
+        """For a lean read of some fields: their indexes, their SQL expressions, the FROM and
+        WHERE part of the statement, and its arguments."""
         picked = [c.names.index(f) for f in fields]
         exprs = [
             c.key_expr
@@ -289,8 +284,20 @@ class SqlSource:
         args: list[Any] = []
         conds = self._filters(c, filters, args)
         where = f" WHERE {' AND '.join(conds)}" if conds else ""
-        sql = f"SELECT {', '.join(exprs)} {c.source}{where}"
-        rows = await self._fetch(sql, args, timeout=timeout)
+        return picked, exprs, f"{c.source}{where}", args
+
+    async def scan(
+        self,
+        kind: str,
+        filters: Sequence[Filter],
+        fields: Sequence[str],
+        timeout: float | None = None,
+    ) -> list[tuple[Any, ...]]:
+        """Selected fields of every matching row, as tuples: the lean read a draw makes over
+        a whole population (a million rows as dicts would cost ten times the memory)."""
+        c = self._compiled[kind]
+        picked, exprs, rest, args = self._selection(c, filters, fields)
+        rows = await self._fetch(f"SELECT {', '.join(exprs)} {rest}", args, timeout=timeout)
         convert = [c.convert[j] for j in picked]
         if len(convert) == 1:
             f0 = convert[0]

@@ -69,10 +69,12 @@ class DrawPhases(logging.Handler):
     def __init__(self) -> None:
         super().__init__(logging.INFO)
         self.rounds: list[dict[str, float]] = []
+        self.cpu: list[dict[str, float]] = []
 
     def emit(self, record: logging.LogRecord) -> None:
         if record.getMessage() == "draw" and hasattr(record, "seconds"):
             self.rounds.append(dict(record.seconds))
+            self.cpu.append(dict(getattr(record, "cpu", {})))
 
 
 async def main(
@@ -155,9 +157,12 @@ async def main(
                 " WHERE v.task_id = $1",
                 task_id,
             )
-            split = "  ".join(f"{k} {v:.2f}" for k, v in phases.rounds[-1].items())
+            split = "  ".join(
+                f"{k} {v:.2f}/{phases.cpu[-1].get(k, 0):.2f}" for k, v in phases.rounds[-1].items()
+            )
             print(
-                f"round {n + 1}: {times[-1]:.2f} s ({split}), {drawn:,} visits, {seats:,} seats,"
+                f"round {n + 1}: {times[-1]:.2f} s (phase wall/CPU s: {split}), {drawn:,} visits,"
+                f" {seats:,} seats,"
                 f" peak RSS so far {peak_rss_mib():.0f} MiB",
                 flush=True,
             )
@@ -177,10 +182,9 @@ async def main(
     if profiler is not None and profile:
         profiler.dump_stats(profile)
     median = statistics.median(times)
-    by_phase = {
-        k: statistics.median(r[k] for r in phases.rounds) for k in phases.rounds[0] if phases.rounds
-    }
-    split = ", ".join(f"{k} {v:.2f} s" for k, v in by_phase.items())
+    by_phase = {k: statistics.median(r[k] for r in phases.rounds) for k in phases.rounds[0]}
+    cpu = {k: statistics.median(r.get(k, 0) for r in phases.cpu) for k in phases.rounds[0]}
+    split = ", ".join(f"{k} {v:.2f} s (CPU {cpu[k]:.2f})" for k, v in by_phase.items())
     table = (
         "| workload | entities | inspectors | ratio | visits drawn | median draw | peak RSS |\n"
         "|---|---|---|---|---|---|---|\n"
@@ -189,6 +193,7 @@ async def main(
     )
     print(
         f"\nmedian of {rounds}: {median:.2f} s (rounds: {', '.join(f'{t:.2f}' for t in times)});"
+        f" CPU of this process {sum(cpu.values()):.2f} s (median sum);"
         f" peak RSS {peak:.0f} MiB (before drawing {baseline:.0f} MiB)\n"
         f"median per phase: {split}\n\n{table}"
     )

@@ -179,7 +179,9 @@ class InspectorPools:
         if not eligible:
             return None
         levels = pool.levels
-        least = min(load for load, members in levels.items() if members & eligible)
+        for least in sorted(levels):  # a handful of loads: the pool stays within a band
+            if levels[least] & eligible:
+                break
         for score, group in pool.partition(needed):
             group &= eligible
             for load in range(least, least + self.load_slack + 1):

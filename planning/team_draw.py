@@ -35,6 +35,9 @@ class Role(StrEnum):
     MEMBER = "member"
 
 
+_LEADER, _MEMBER = Role.LEADER, Role.MEMBER  # looked up once: a draw takes a seat 100,000 times
+
+
 class ShortfallReason(StrEnum):
     NO_ELIGIBLE_INSPECTOR = "NO_ELIGIBLE_INSPECTOR"  # a department's seat cannot be filled
     TEAM_TOO_SMALL = "TEAM_TOO_SMALL"  # no one at all is left to reach the team size
@@ -165,7 +168,7 @@ def _draw_team(
 
     def take(department: str, pick: Pick) -> None:
         nonlocal team_tags
-        role = Role.MEMBER if members else Role.LEADER
+        role = _MEMBER if members else _LEADER
         ins = pick.inspector
         members.append(
             Assignment(

@@ -17,6 +17,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import asyncpg
+import numpy as np
 
 from adapters.http_source import HttpSource
 from adapters.postgres import Filter, PostgresSource, Row
@@ -26,7 +27,7 @@ from planning.checklist import ChecklistItem
 from planning.draw import Place, TeamInputs
 from planning.entity_draw import SamplingPlan
 from planning.inspector_pool import Inspector
-from planning.population import Population
+from planning.population import CODE, USCC_LENGTH, Population
 from planning.rotation import Inspection, previous_inspectors
 from resolvers.entities import EntityQuery
 from store import tasks as store
@@ -102,14 +103,11 @@ async def population(
         *rows, hub_rows = await asyncio.gather(*own, joint)
         return [*rows, list(hub_rows.items())]
 
-    entities, ratings, listed, inspected = await asyncio.gather(
-        register.scan(
-            "entity",
-            scope.register_filters(),
-            ["uscc", "status", "kind", "industry"],
-            timeout=SCAN_TIMEOUT,
+    (usccs, statuses, kinds, industries), (rated, grades), listed, inspected = await asyncio.gather(
+        _columns_of(
+            register, "entity", scope.register_filters(), ("uscc", "status", "kind", "industry")
         ),
-        rater.scan("credit_rating", [], ["uscc", "grade"], timeout=SCAN_TIMEOUT),
+        _columns_of(rater, "credit_rating", [], ("uscc", "grade")),
         lister.scan(
             "credit_record",
             [Filter("kind", "in", list(LISTED_KINDS))],
@@ -118,42 +116,76 @@ async def population(
         ),
         recent(),
     )
-    grades = dict(ratings)
-    abnormal = {
+    shapes = list(zip(kinds, industries, strict=True))
+    applies = {k: k[0] is not None and _applies(items, *k) for k in set(shapes)}
+    keep = np.fromiter(map(applies.__getitem__, shapes), dtype=bool, count=len(shapes))
+    codes = _codes(usccs)[keep]
+    order = np.argsort(codes, kind="stable")
+    codes = codes[order]
+    active = np.fromiter((s not in INACTIVE for s in statuses), dtype=bool, count=len(statuses))
+    last = np.zeros(len(codes), dtype=np.int32)
+    seen: dict[str, date] = {}
+    for rows in inspected:
+        for u, d in rows:
+            if d is not None and (u not in seen or d > seen[u]):
+                seen[u] = d
+    at, hit = _lookup(codes, _codes(list(seen)))
+    last[at[hit]] = np.array([d.toordinal() for d in seen.values()], dtype=np.int32)[hit]
+    now_listed = [
         u
         for u, start, end, withdrawn in listed
         if (start is None or start <= today)
         and (end is None or end >= today)
         and (withdrawn is None or withdrawn > today)
-    }
-    last: dict[str, date] = {}
-    for rows in inspected:
-        for u, d in rows:
-            if d is not None and (u not in last or d > last[u]):
-                last[u] = d
-    applicable: dict[tuple[str, str], bool] = {}
-    kept: list[tuple[str, str]] = []
-    skipped = 0
-    for uscc, status, kind, industry in entities:
-        key = (kind, industry)
-        if key not in applicable:
-            applicable[key] = kind is not None and _applies(items, kind, industry)
-        if applicable[key]:
-            kept.append((uscc, status))
-        else:
-            skipped += 1
-    kept.sort()
-    usccs = tuple(u for u, _ in kept)
+    ]
     pop = Population(
-        usccs,
-        "".join(grades.get(u, UNRATED_GRADE) for u in usccs),
-        "".join("0" if s in INACTIVE else "1" for _, s in kept),
-        "".join("1" if u in abnormal else "0" for u in usccs),
-        {i: last[u] for i, u in enumerate(usccs) if u in last},
+        codes,
+        _grades(codes, rated, grades),
+        active[keep][order],
+        np.isin(codes, _codes(now_listed)),
+        last,
     )
     if scope.grades:  # grades live at the credit platform: narrow after the join
         pop = pop.of_grades(scope.grades)
-    return Scoped(pop, skipped)
+    return Scoped(pop, int(np.count_nonzero(~keep)))
+
+
+def _codes(usccs: Sequence[str]) -> np.ndarray:
+    joined = "".join(usccs).encode("ascii")
+    if len(joined) != USCC_LENGTH * len(usccs):
+        raise ValueError("a USCC of the register is not 18 characters")
+    return np.frombuffer(joined, dtype=CODE)
+
+
+def _lookup(sorted_codes: np.ndarray, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where each of ``wanted`` is in ``sorted_codes``, and whether it is there at all."""
+    if not len(sorted_codes):
+        return np.zeros(len(wanted), dtype=np.intp), np.zeros(len(wanted), dtype=bool)
+    at = np.minimum(np.searchsorted(sorted_codes, wanted), len(sorted_codes) - 1)
+    return at, sorted_codes[at] == wanted
+
+
+def _grades(codes: np.ndarray, rated: Sequence[str], grades: Sequence[str | None]) -> np.ndarray:
+    """Each entity's grade at the credit platform; an entity not rated yet: UNRATED_GRADE."""
+    unrated = UNRATED_GRADE.value
+    out = np.full(len(codes), unrated.encode(), dtype="S1")
+    ranked = _codes(rated)
+    order = np.argsort(ranked, kind="stable")
+    given = np.array([(g or unrated).encode() for g in grades], dtype="S1")[order]
+    at, hit = _lookup(ranked[order], codes)
+    out[hit] = given[at[hit]]
+    return out
+
+
+async def _columns_of(
+    source: Source, kind: str, filters: Sequence[Filter], fields: Sequence[str]
+) -> list[list[Any]]:
+    """Fields of every matching record, one list per field: a database source joins each
+    column in one statement; an API answers rows."""
+    if source.kind == "postgres":
+        return await source.columns(kind, filters, fields, SCAN_TIMEOUT)
+    rows = await source.scan(kind, filters, fields, timeout=SCAN_TIMEOUT)
+    return [list(col) for col in zip(*rows, strict=True)] if rows else [[] for _ in fields]
 
 
 async def _rows_of(

@@ -37,8 +37,8 @@ def _value(v: Any) -> Any:
 
 
 async def load(conn: asyncpg.Connection, path: Path = BEFORE_THE_PURE_DRAW) -> uuid.UUID:
-    """Insert a frozen draw's rows as they were; returns the task id. Serial ids are
-    renumbered (the store may hold other rows) keeping their order."""
+    """Insert a frozen draw's rows as they were (once per store); returns the task id.
+    Serial ids are renumbered (the store may hold other rows) keeping their order."""
     rows = json.loads(path.read_text())
     tables = {t: [{k: _value(v) for k, v in r.items()} for r in rs] for t, rs in rows.items()}
     (task,) = tables["task"]
@@ -49,6 +49,8 @@ async def load(conn: asyncpg.Connection, path: Path = BEFORE_THE_PURE_DRAW) -> u
         r["visit_id"] = uuid.UUID(r["visit_id"])
     task["id"] = task_id
     tables["task_population"][0]["task_id"] = task_id
+    if await conn.fetchval("SELECT 1 FROM task WHERE id = $1", task_id):
+        return task_id  # loaded by an earlier test of this run
     async with conn.transaction():
         await _insert(conn, "task", [task])
         await _insert(conn, "task_population", tables["task_population"])
