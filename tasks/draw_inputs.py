@@ -189,15 +189,21 @@ async def _columns_of(
 
 
 async def _rows_of(
-    source: Source, kind: str, keys: Sequence[str], fields: Sequence[str]
+    source: Source, kind: str, keys: Sequence[str] | None, fields: Sequence[str]
 ) -> list[tuple[Any, ...]]:
-    """Selected fields of the records of these entities: a database source answers in one
-    statement within the draw's time budget (tens of thousands of keys), an API in its own
-    batches."""
+    """Selected fields of the records of these entities (of all records: ``keys`` None): a
+    database source answers in one statement within the draw's time budget (tens of
+    thousands of keys, or a whole inspector pool), an API in its own batches."""
     if source.kind == "postgres":
-        return await source.scan(kind, [Filter("uscc", "in", list(keys))], fields, SCAN_TIMEOUT)
+        filters = [] if keys is None else [Filter("uscc", "in", list(keys))]
+        return await source.scan(kind, filters, fields, SCAN_TIMEOUT)
+    if keys is None:
+        return [tuple(r[f] for f in fields) for r in await source.all(kind)]
     grouped = await source.by_keys(kind, keys)
     return [tuple(r[f] for f in fields) for rows in grouped.values() for r in rows]
+
+
+INSPECTOR_FIELDS = ("id", "name", "certificate", "tags", "district", "available")
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,7 +224,7 @@ async def team_inputs(
     joint, entities, *results = await asyncio.gather(
         store.joint_inspections(hub, drawn),
         _rows_of(register, "entity", drawn, ("uscc", "name", "kind", "industry", "district")),
-        *(s.all("inspector") for s in sources),
+        *(_rows_of(s, "inspector", None, INSPECTOR_FIELDS) for s in sources),
         *(_rows_of(s, "conflict", drawn, ("uscc", "inspector_id")) for s in sources),
         *(
             _rows_of(s, "inspection", drawn, ("uscc", "inspected_on", "inspector_ids"))
@@ -233,17 +239,17 @@ async def team_inputs(
             conflicted.setdefault((source.code, inspector_id), set()).add(uscc)
     inspectors = [
         Inspector(
-            id=r["id"],
-            department=r["department"],
-            name=r["name"],
-            certificate=r["certificate"],
-            tags=frozenset(r["tags"] or ()),
-            district=r["district"],
-            available=bool(r["available"]),
-            conflicts=frozenset(conflicted.get((r["department"], r["id"]), ())),
+            id=ident,
+            department=source.code,
+            name=name,
+            certificate=certificate,
+            tags=frozenset(tags or ()),
+            district=district,
+            available=bool(available),
+            conflicts=frozenset(conflicted.get((source.code, ident), ())),
         )
-        for pool in pools
-        for r in pool
+        for source, pool in zip(sources, pools, strict=True)
+        for ident, name, certificate, tags, district, available in pool
     ]
     earlier = [
         Inspection(uscc, source.code, on, frozenset(ids or ()))
