@@ -82,14 +82,13 @@ async def load(conn: asyncpg.Connection, path: Path = BEFORE_THE_PURE_DRAW) -> u
 
 
 def data_steps(after: int) -> list[str]:
-    """The UPDATE statements of the migrations after ``after``: what they did to the rows
-    that existed when they ran (here, the rows just loaded)."""
+    """The UPDATE statements on tasks of the migrations after ``after``: what they did to the
+    task rows that existed when they ran (here, the one just loaded)."""
     steps = []
     for path in sorted(MIGRATIONS.glob("*.sql")):
         if int(path.name.split("_", 1)[0]) > after:
-            steps += [
-                s.strip() for s in path.read_text().split(";") if s.strip().startswith("UPDATE")
-            ]
+            text = path.read_text()
+            steps += [s.strip() for s in text.split(";") if s.strip().startswith("UPDATE task ")]
     return steps
 
 
