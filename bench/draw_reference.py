@@ -2,6 +2,7 @@
 
     python -m bench.draw_reference [--entities 1081742] [--ratio 0.05] [--rounds 5]
                                    [--hub-database ref_hub] [--verify] [--profile FILE]
+                                   [--compare-reads]
 
 Seeds (or reuses) the demo departments at that size under the prefix `ref_` on DATABASE_URL,
 then creates and draws one task per round — lead market regulation with culture and fire, the
@@ -9,7 +10,8 @@ whole city, the same ratio for every grade, teams of two — through the same co
 the GraphQL mutations call. Prints every round's time with its phases (from the draw's own
 log record), the medians, the peak memory of this process and what was drawn, and writes
 bench/results/draw_reference.md. `--verify` then recomputes every round's draw with
-verify-draw (not timed); `--profile FILE` writes a cProfile of the last round.
+verify-draw (not timed); `--profile FILE` writes a cProfile of the last round;
+`--compare-reads` times the three ways of reading the population instead (compare_reads).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import cProfile
 import logging
 import os
 import resource
+import secrets
 import statistics
 import subprocess
 import sys
@@ -63,6 +66,84 @@ async def seeded_size(admin_url: str) -> int | None:
         await conn.close()
 
 
+async def compare_reads(registry: Registry, store: HubStore, rounds: int) -> str:
+    """The population read three ways, each timed `rounds` times (wall seconds, median):
+
+    * direct — what the draw does: the register's and the credit platform's columns in
+      parallel, one statement each (``PostgresSource.columns``);
+    * pool — an entity pool kept in the hub store (uscc, status, kind, industry, grade in one
+      narrow table, filled here once from the direct read): one statement, no department;
+    * pushdown — the rank computed in the register's database (HMAC-SHA256 as two SHA-256 of
+      the prepared key pads, the same value as pgcrypto's ``hmac``) for every entity, keeping
+      those under a 5.3% threshold; the credit platform's grades still read beside it.
+    """
+    register = registry.register()
+    credit = registry.holding("credit_rating")[0]
+    fields = ("uscc", "status", "kind", "industry")
+
+    async def direct() -> None:
+        await asyncio.gather(
+            register.columns("entity", [], fields, 600),
+            credit.columns("credit_rating", [], ("uscc", "grade"), 600),
+        )
+
+    (usccs, statuses, kinds, industries), (rated, grades) = await asyncio.gather(
+        register.columns("entity", [], fields, 600),
+        credit.columns("credit_rating", [], ("uscc", "grade"), 600),
+    )
+    graded = dict(zip(rated, grades, strict=True))
+    async with store.pool.acquire() as conn:
+        await conn.execute(
+            "DROP TABLE IF EXISTS bench_entity_pool; CREATE TABLE bench_entity_pool (uscc text"
+            ' COLLATE "C" PRIMARY KEY, status text, kind text, industry text, grade char(1))'
+        )
+        await conn.copy_records_to_table(
+            "bench_entity_pool",
+            records=[
+                (u, st, k, i, graded.get(u))
+                for u, st, k, i in zip(usccs, statuses, kinds, industries, strict=True)
+            ],
+        )
+        await conn.execute("VACUUM ANALYZE bench_entity_pool")
+
+    async def pool() -> None:
+        await store.pool.fetchrow(
+            "SELECT count(*), string_agg(uscc, ''), string_agg(status || ',' || kind || ','"
+            " || industry || ',' || coalesce(grade, 'B'), ';') FROM bench_entity_pool"
+        )
+
+    key = secrets.token_bytes(32).ljust(64, b"\0")
+    ipad, opad = bytes(b ^ 0x36 for b in key), bytes(b ^ 0x5C for b in key)
+    c = register._compiled["entity"]
+    column = c.key_expr or "t.uscc"
+
+    async def pushdown() -> None:
+        await asyncio.gather(
+            register._fetch(
+                f"SELECT count(*), string_agg(u, '') FILTER (WHERE r < $3) FROM (SELECT"
+                f" {column}::text AS u, sha256($2 || sha256($1 || convert_to({column}::text,"
+                f" 'UTF8'))) AS r {c.source}) x",
+                [ipad, opad, int(0.053 * 2**64).to_bytes(8)],
+                timeout=600,
+            ),
+            credit.columns("credit_rating", [], ("uscc", "grade"), 600),
+        )
+
+    lines = []
+    for name, read in (("direct", direct), ("pool", pool), ("pushdown", pushdown)):
+        seconds = []
+        for _ in range(rounds):
+            start = time.perf_counter()
+            await read()
+            seconds.append(time.perf_counter() - start)
+        lines.append(
+            f"population read, {name}: median {statistics.median(seconds):.2f} s"
+            f" ({', '.join(f'{t:.2f}' for t in seconds)})"
+        )
+    await store.pool.execute("DROP TABLE bench_entity_pool")
+    return "\n".join(lines)
+
+
 class DrawPhases(logging.Handler):
     """Collects the phases the draw command logs for each draw (tasks/draw.py)."""
 
@@ -78,7 +159,13 @@ class DrawPhases(logging.Handler):
 
 
 async def main(
-    entities: int, ratio: float, rounds: int, hub_db: str, verify: bool, profile: str | None
+    entities: int,
+    ratio: float,
+    rounds: int,
+    hub_db: str,
+    verify: bool,
+    profile: str | None,
+    compare: bool,
 ) -> None:
     admin = os.environ.get("DATABASE_URL", settings_mod.DEFAULT_DATABASE_URL)
     if await seeded_size(admin) != entities:
@@ -116,6 +203,13 @@ async def main(
     await store.open(admin, hub_db)
     planner = Principal(ClientKind.PLANNER, "bench", "market", frozenset({"planner"}))
     ctx = RequestContext(registry=registry, settings=settings, store=store, principal=planner)
+    if compare:
+        try:
+            print(await compare_reads(registry, store, rounds), flush=True)
+        finally:
+            await registry.close()
+            await store.close()
+        return
     phases = DrawPhases()
     logging.getLogger("tasks.draw").addHandler(phases)
     logging.getLogger("tasks.draw").setLevel(logging.INFO)
@@ -215,5 +309,12 @@ if __name__ == "__main__":
     )
     parser.add_argument("--verify", action="store_true", help="verify-draw every round after")
     parser.add_argument("--profile", help="write a cProfile of the last round to this file")
+    parser.add_argument(
+        "--compare-reads",
+        action="store_true",
+        help="time the population read direct, from an entity pool and pushed down, no draw",
+    )
     a = parser.parse_args()
-    asyncio.run(main(a.entities, a.ratio, a.rounds, a.hub_database, a.verify, a.profile))
+    asyncio.run(
+        main(a.entities, a.ratio, a.rounds, a.hub_database, a.verify, a.profile, a.compare_reads)
+    )
