@@ -27,6 +27,7 @@ import orjson
 from domain.vocabulary import CreditGrade
 from planning.draw import Draw, DrawInputs, Rules, assign_teams, select_entities
 from planning.forms import form_to_data
+from planning.population import population_sha256
 from resolvers.context import RequestContext
 from resolvers.errors import ApiError
 from store import audit, content
@@ -95,6 +96,7 @@ async def draw_task(ctx: RequestContext, task_ref: str, key: str | None) -> uuid
     drawn = made.draw
     frozen = _rows(task, made, seed, today)
     packed = await asyncio.to_thread(store.pack_snapshot, frozen.snapshot)
+    population_hash = population_sha256(frozen.snapshot["candidates"])
     phases.mark("prepare")
 
     async def work(conn: asyncpg.Connection) -> dict[str, Any]:
@@ -113,7 +115,7 @@ async def draw_task(ctx: RequestContext, task_ref: str, key: str | None) -> uuid
                 "seedCommitment": task["seed_commitment"],
                 **_shares(task, observers),
                 "population": frozen.population,
-                "populationSha256": made.inputs.population.sha256(),
+                "populationSha256": population_hash,
                 "entitiesDrawn": len(drawn.visits),
                 "dispatches": drawn.savings.dispatches,
                 "snapshotSha256": packed[1],
