@@ -14,7 +14,7 @@ from typing import Any
 
 import asyncpg
 
-from adapters.errors import DepartmentUnavailable
+from adapters.errors import DepartmentUnavailable, describe
 from adapters.mapping import RecordMap, sql_ident
 from adapters.postgres import PostgresSource
 
@@ -102,7 +102,7 @@ async def apply_credit(
     try:
         conn: asyncpg.Connection = await asyncpg.connect(source.dsn, timeout=source.timeout)
     except Exception as e:
-        raise DepartmentUnavailable(source.code, type(e).__name__) from e
+        raise DepartmentUnavailable(source.code, describe(e)) from e
     try:
         async with conn.transaction():
             exists = await conn.fetchval(
@@ -184,6 +184,6 @@ async def apply_credit(
     except DepartmentUnavailable:
         raise
     except Exception as e:
-        raise DepartmentUnavailable(source.code, type(e).__name__) from e
+        raise DepartmentUnavailable(source.code, describe(e)) from e
     finally:
         await conn.close()

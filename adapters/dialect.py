@@ -63,7 +63,10 @@ class PostgresDialect(Dialect):
 
     def icontains(self, expr: str, args: list[Any], text: str) -> str:
         pattern = "%" + escape_like(text, self.like_escape) + "%"
-        return f"{expr} ILIKE {self.param(args, pattern)}"
+        return f"{expr} ILIKE {self.param(args, pattern)} ESCAPE '{self.like_escape}'"
+
+    def prefix(self, expr: str, args: list[Any], text: str) -> str:
+        return f"{super().prefix(expr, args, text)} ESCAPE '{self.like_escape}'"
 
 
 class MySQLDialect(Dialect):

@@ -7,8 +7,10 @@ unified fields, transforms and code maps are declared and validated exactly as f
 
 One call per batch of up to `batch_max` keys (larger batches are split and sent concurrently),
 pages followed through the API's continuation token; every call counts in `statements`, like
-a SQL statement. Any failure (connect, timeout, status >= 400, bad JSON, a value that does not
-convert) is a DepartmentUnavailable naming the reason; nothing else escapes.
+a SQL statement. Any failure of the department (connect, timeout, status >= 400, bad JSON, a
+value that does not convert) is a DepartmentUnavailable naming the reason in words; nothing
+else escapes. An API refusing the request's values (400, 413, 414, 422) is a partial result
+too, but it answered: it never counts against the breaker.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ import httpx
 import orjson
 
 from adapters.breaker import CircuitBreaker
-from adapters.errors import DepartmentUnavailable, MappingError
+from adapters.errors import DepartmentUnavailable, MappingError, describe, metric_label
 from adapters.mapping import MAPPINGS_DIR, Mapping, RecordMap, parse_mapping
 from adapters.postgres import READ_RETRIES, Filter, Row
 from adapters.transforms import converter
@@ -51,6 +53,9 @@ _RECORD_KEYS = frozenset(
 )
 _TOP_KEYS = frozenset({"code", "name", "name_en", "timeout_ms", "codes", "http", "records"})
 _MAX_PAGES = 100_000  # a guard against an API whose tokens never end
+# Statuses by which an API refuses the request's values (bad request, too large, URI too
+# long, unprocessable); any other status >= 400 is the department's failure.
+_INPUT_REFUSED = frozenset({400, 413, 414, 422})
 
 
 class NotSupported(DepartmentUnavailable):
@@ -445,11 +450,16 @@ class HttpSource:
             raise self._unavailable(f"no answer within {limit:g}s", "timeout") from None
         except asyncio.CancelledError:
             raise
-        except httpx.HTTPError as e:
-            name = type(e).__name__
-            raise self._unavailable(f"{name}: {e}"[:200], name) from e
-        except Exception as e:  # any source failure is reported, not raised through
-            raise self._unavailable(type(e).__name__, type(e).__name__) from e
+        except Exception as e:  # any source failure is reported in words, the rest logged
+            log.warning(
+                "department call failed", extra={"department": self.code, "reason": repr(e)[:300]}
+            )
+            raise self._unavailable(describe(e), metric_label(e)) from e
+        if resp.status_code in _INPUT_REFUSED:
+            # The API refused the request's values: a partial result like any failure, but the
+            # department answered, so its breaker hears a sign of life, not a failure.
+            self.breaker.success(time.perf_counter() - start)
+            raise self._unavailable(f"HTTP {resp.status_code}: {_message(resp)}")
         if resp.status_code >= 400:
             raise self._unavailable(
                 f"HTTP {resp.status_code}: {_message(resp)}", f"http_{resp.status_code}"

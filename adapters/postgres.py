@@ -114,6 +114,11 @@ class PostgresSource(SqlSource):
     def _retryable(self, error: Exception) -> bool:
         return isinstance(error, _RETRYABLE)
 
+    def _input_error(self, error: Exception) -> bool:
+        # A value PostgreSQL cannot take (a NUL in text, a lone surrogate asyncpg cannot
+        # encode, a number out of range…): the request's doing, not a failing department.
+        return isinstance(error, asyncpg.DataError)
+
     async def _connection_lost(self, error: Exception) -> None:
         if isinstance(error, asyncpg.ConnectionDoesNotExistError) and self._pool is not None:
             # The server dropped our connections (a restart): the rest of the pool is likely

@@ -7,7 +7,10 @@ keys. Identifiers come from the validated mapping and are written by the source'
 
 Each statement runs within the department's time budget: connection failures are retried
 (reads are safe to repeat) with jittered backoff inside that budget, the circuit breaker keeps
-a dead department from costing anything, and every failure is a DepartmentUnavailable. A
+a dead department from costing anything, and every failure is a DepartmentUnavailable, said
+in words (the exception goes to the log). Only the department's own failures count against
+its breaker: a value it refuses (InputRefused) and a name search over its own budget
+(SearchTooBroad) are the request's. A
 family's adapter (adapters/postgres.py, adapters/mysql.py) supplies the pool, the execution
 of one statement and which of its driver's errors are worth a retry or are the request's own.
 """
@@ -15,6 +18,7 @@ of one statement and which of its driver's errors are worth a retry or are the r
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 import time
 from collections.abc import Callable, Sequence
@@ -24,14 +28,26 @@ from typing import Any
 
 from adapters.breaker import CircuitBreaker
 from adapters.dialect import Dialect
-from adapters.errors import DepartmentUnavailable, MappingError
+from adapters.errors import (
+    DepartmentUnavailable,
+    InputRefused,
+    MappingError,
+    SearchTooBroad,
+    describe,
+    metric_label,
+)
 from adapters.mapping import Mapping, RecordMap
 from adapters.transforms import converter, row_builder
 from domain.records import RECORD_FIELDS
 from telemetry import tracing
 
+log = logging.getLogger(__name__)
 Row = dict[str, Any]
 READ_RETRIES = 2
+# A name search (ILIKE '%…%') gets this share of the department's budget as its own, and
+# this share of the pool: lookups by key must never wait behind searches.
+SEARCH_BUDGET_SHARE = 0.5
+SEARCH_POOL_SHARE = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +85,8 @@ class SqlSource:
         self.dsn = dsn
         self.pool_size = pool_size
         self.timeout = mapping.timeout_ms / 1000
+        self.search_timeout = self.timeout * SEARCH_BUDGET_SHARE
+        self._search_slots = asyncio.Semaphore(max(1, int(pool_size * SEARCH_POOL_SHARE)))
         self.statements = 0  # SQL statements sent; tests and metrics read it
         self.breaker = CircuitBreaker(mapping.code)
         self._compiled = {kind: self._compile(rm) for kind, rm in mapping.records.items()}
@@ -170,19 +188,54 @@ class SqlSource:
 
     # -- running statements ----------------------------------------------------------------
     async def _fetch(
-        self, sql: str, args: Sequence[Any] = (), timeout: float | None = None
+        self,
+        sql: str,
+        args: Sequence[Any] = (),
+        timeout: float | None = None,
+        search: bool = False,
     ) -> Sequence[Sequence[Any]]:
         """One statement within the department's time budget (`timeout`, or the mapping's):
         connection failures are retried with jittered backoff inside that budget; the
-        breaker keeps a dead department from costing anything."""
+        breaker keeps a dead department from costing anything.
+
+        A name search (`search=True`: no ordinary index bounds it) also has a budget of its
+        own, `search_timeout` (the statement is then cancelled at the server, as for any
+        statement cut short), and at most `search_slots` of them run at once, so that
+        lookups by key always find a free connection. Over its budget it is SearchTooBroad."""
         if not self.opened:
             raise DepartmentUnavailable(self.code, "not opened")
+        if not search:
+            self._check_breaker()
+            return await self._statement(sql, args, timeout or self.timeout)
+        try:
+            async with asyncio.timeout(self.search_timeout):
+                await self._search_slots.acquire()
+        except TimeoutError:
+            raise SearchTooBroad(
+                self.code,
+                "had too many name searches at once: narrow the search (more characters, "
+                "a district) or try again",
+            ) from None
+        try:
+            # Asked only now: a half-open breaker's probe must be a statement that runs.
+            self._check_breaker()
+            return await self._statement(sql, args, self.timeout, self.search_timeout)
+        finally:
+            self._search_slots.release()
+
+    def _check_breaker(self) -> None:
         if refusal := self.breaker.refusal():
             raise DepartmentUnavailable(self.code, refusal)
+
+    async def _statement(
+        self, sql: str, args: Sequence[Any], limit: float, search_budget: float | None = None
+    ) -> Sequence[Sequence[Any]]:
+        """Run one statement and sort out how it failed. Only failures of the department count
+        against its breaker: the connection refused, reset or lost, no answer within the
+        budget. A value of the request the database cannot take (InputRefused) and a search
+        over its own budget (SearchTooBroad) are the caller's: they never count."""
         self.statements += 1
-        limit = timeout or self.timeout
         start = time.perf_counter()
-        attempt = 0
         span = tracing.tracer.start_span(
             "department.query",
             attributes={
@@ -191,37 +244,62 @@ class SqlSource:
                 "db.statement": sql,
             },
         )
+        cut = False  # the search's own budget ran out (not the department's)
         try:
             async with asyncio.timeout(limit):
-                while True:
-                    try:
-                        rows = await self._execute(sql, args)
-                        break
-                    except Exception as e:
-                        attempt += 1
-                        if not self._retryable(e) or attempt > READ_RETRIES:
-                            raise
-                        await self._connection_lost(e)
-                        await asyncio.sleep(backoff(attempt))
+                try:
+                    async with asyncio.timeout(search_budget):
+                        rows = await self._retrying(sql, args)
+                except TimeoutError:
+                    if search_budget is None:
+                        raise
+                    cut = True
+                    raise
         except TimeoutError:
-            self._failed("timeout", span)
-            raise DepartmentUnavailable(self.code, f"no answer within {limit:g}s") from None
+            if not cut:
+                self._failed("timeout", span)
+                raise DepartmentUnavailable(self.code, f"no answer within {limit:g}s") from None
+            span.set_attribute("error", "search_too_broad")
+            span.end()
+            self.breaker.release()  # cut by us: no verdict on the department
+            raise SearchTooBroad(
+                self.code,
+                f"did not finish the name search within {search_budget:g}s: narrow it (more "
+                "characters, a district)",
+            ) from None
         except asyncio.CancelledError:
             span.end()
+            self.breaker.release()
             raise
         except Exception as e:  # any source failure is reported, not raised through
             if self._input_error(e):
-                span.set_attribute("error", type(e).__name__)
+                # The database answered: refused a value of the request. A sign of life.
+                span.set_attribute("error", "input_refused")
                 span.end()
-                raise DepartmentUnavailable(
-                    self.code, f"refused the request's values ({type(e).__name__})"
-                ) from e
-            self._failed(type(e).__name__, span)
-            raise DepartmentUnavailable(self.code, type(e).__name__) from e
+                self.breaker.success(time.perf_counter() - start)
+                log.info("a value was refused", extra={"department": self.code, "reason": str(e)})
+                raise InputRefused(self.code) from e
+            log.warning(
+                "department call failed", extra={"department": self.code, "reason": repr(e)[:300]}
+            )
+            self._failed(metric_label(e), span)
+            raise DepartmentUnavailable(self.code, describe(e)) from e
         span.set_attribute("rows", len(rows))
         span.end()
         self.breaker.success(time.perf_counter() - start)
         return rows
+
+    async def _retrying(self, sql: str, args: Sequence[Any]) -> Sequence[Sequence[Any]]:
+        attempt = 0
+        while True:
+            try:
+                return await self._execute(sql, args)
+            except Exception as e:
+                attempt += 1
+                if not self._retryable(e) or attempt > READ_RETRIES:
+                    raise
+                await self._connection_lost(e)
+                await asyncio.sleep(backoff(attempt))
 
     def _failed(self, reason: str, span: Any) -> None:
         span.set_attribute("error", reason)
@@ -267,7 +345,7 @@ class SqlSource:
             conds.append(f"{c.key_expr} > {self.dialect.param(args, after)}")
         where = f" WHERE {' AND '.join(conds)}" if conds else ""
         sql = f"{c.select}{where} ORDER BY {c.key_expr} LIMIT {self.dialect.param(args, limit)}"
-        return self._rows(c, await self._fetch(sql, args))
+        return self._rows(c, await self._fetch(sql, args, search=_searches(filters)))
 
     def _selection(
         self, c: Any, filters: Sequence[Filter], fields: Sequence[str]
@@ -309,7 +387,9 @@ class SqlSource:
         args: list[Any] = []
         conds = self._filters(c, filters, args)
         where = f" WHERE {' AND '.join(conds)}" if conds else ""
-        rows = await self._fetch(f"SELECT count(*) {c.source}{where}", args)
+        rows = await self._fetch(
+            f"SELECT count(*) {c.source}{where}", args, search=_searches(filters)
+        )
         return int(rows[0][0])
 
     async def ping(self) -> float:
@@ -317,6 +397,11 @@ class SqlSource:
         start = time.perf_counter()
         await self._fetch("SELECT 1")
         return time.perf_counter() - start
+
+
+def _searches(filters: Sequence[Filter]) -> bool:
+    """Whether a statement searches by fragment (no ordinary index bounds it)."""
+    return any(f.op == "contains" for f in filters)
 
 
 def _source_value(transform: str, value: Any) -> Any:

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 from adapters.errors import DepartmentUnavailable
 from adapters.postgres import Row
 from resolvers.context import RequestContext
-from resolvers.entities import check_departments, count_entities, settle
+from resolvers.entities import check_departments, count_entities, count_value, settle
 
 Path = list[str | int]
 
@@ -106,4 +106,4 @@ class ConnectionCount:
     def value(
         self, ctx: RequestContext, parent: Any, args: dict[str, Any], loaded: Any, path: Path
     ) -> Any:
-        return loaded[id(parent)]
+        return count_value(ctx, loaded[id(parent)], path)

@@ -401,7 +401,7 @@ _ROOTS: Final = {
 }
 
 
-def _operation(
+def operation_to_run(
     document: DocumentNode, operation_name: str | None
 ) -> OperationDefinitionNode | None:
     """The operation execution would run; None when execution will refuse to pick one."""
@@ -428,7 +428,7 @@ def measure(
 
     Deeper than MAX_NESTING selection sets (fragments counted) measure (MAX_NESTING + 1, 0, 0).
     """
-    operation = _operation(document, operation_name)
+    operation = operation_to_run(document, operation_name)
     if operation is None:
         return Measures(0, 0, 0)
     root = getattr(schema, _ROOTS[operation.operation])
@@ -487,5 +487,6 @@ __all__ = [
     "check_body_size",
     "limits_for",
     "measure",
+    "operation_to_run",
     "parse_limited",
 ]

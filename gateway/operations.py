@@ -21,6 +21,7 @@ from graphql import (
 
 from adapters.redis_client import RedisUnavailable
 from domain.access import ClientKind, Principal
+from gateway import inputs
 from gateway import limits as limits_mod
 from store import access
 
@@ -145,6 +146,8 @@ async def admit(
         limits_mod.check(document, schema, variables, operation_name, limits)
     except limits_mod.LimitExceeded as e:
         raise Refused(e.message, e.code, limit=e.limit, actual=e.actual) from None
+    if (bad := inputs.refusal(document, schema, variables, operation_name)) is not None:
+        raise Refused(str(bad), "BAD_USER_INPUT", **bad.extensions)
     return Admitted(query, document, registered)
 
 

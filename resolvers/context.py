@@ -11,6 +11,7 @@ from adapters.errors import DepartmentUnavailable
 from adapters.registry import Registry
 from adapters.settings import Settings
 from domain.access import PUBLIC, Principal
+from resolvers.errors import source_error
 from resolvers.loaders import Loaders
 
 
@@ -47,16 +48,10 @@ class RequestContext:
         self.reads.clear()
 
     def report_unavailable(self, path: list[str | int], failure: DepartmentUnavailable) -> None:
-        """Record a failed department for a field that still answers with what it has."""
+        """Record a failed source for a field that still answers with what it has (or null)."""
         if any(
             e.path == path and (e.extensions or {}).get("department") == failure.department
             for e in self.partial_errors
         ):
             return
-        self.partial_errors.append(
-            GraphQLError(
-                str(failure),
-                path=path,
-                extensions={"code": failure.code, "department": failure.department},
-            )
-        )
+        self.partial_errors.append(source_error(failure, path))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -20,6 +21,7 @@ from resolvers.errors import bad_input
 from resolvers.partial import gather_records
 
 _CURSOR_PREFIX = "uscc:"
+_CURSOR_KEY = re.compile(r"[0-9A-Z]{18}")
 _SCAN_BATCH = 500  # register rows read per round while filtering on another department's data
 _SCAN_ROUNDS = 40
 
@@ -107,33 +109,51 @@ def encode_cursor(uscc: str) -> str:
 
 
 def decode_cursor(cursor: str) -> str:
+    """The register key a cursor stands for; anything this connection did not hand out (a
+    forged key included, which would otherwise reach the department) is INVALID_CURSOR."""
     try:
         raw = base64.urlsafe_b64decode(cursor.encode()).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raw = ""
-    if not raw.startswith(_CURSOR_PREFIX):
+    key = raw[len(_CURSOR_PREFIX) :]
+    if not raw.startswith(_CURSOR_PREFIX) or not _CURSOR_KEY.fullmatch(key):
         raise bad_input(f"{cursor!r} is not a cursor of this connection", "INVALID_CURSOR")
-    return raw[len(_CURSOR_PREFIX) :]
+    return key
 
 
-async def list_entities(
-    ctx: RequestContext, query: EntityQuery, first: int | None, after: str | None
-) -> EntityPage:
-    limit = ctx.settings.max_page_size if first is None else first
-    if limit < 0 or limit > ctx.settings.max_page_size:
+def check_page_size(ctx: RequestContext, size: int, what: str = "first") -> None:
+    """A page of entities, however it is asked for, is at most HUB_MAX_PAGE_SIZE."""
+    if size < 0 or size > ctx.settings.max_page_size:
         raise bad_input(
-            f"first must be between 0 and {ctx.settings.max_page_size}, got {limit}",
+            f"{what} must be between 0 and {ctx.settings.max_page_size}, got {size}",
             "PAGE_SIZE_EXCEEDED",
             max=ctx.settings.max_page_size,
         )
+
+
+async def list_entities(
+    ctx: RequestContext,
+    query: EntityQuery,
+    first: int | None,
+    after: str | None,
+    path: list[str | int],
+) -> EntityPage | None:
+    """A page of the register; None (with the error at `path`) when a department it needs
+    cannot answer or refuses the request's values."""
+    limit = ctx.settings.max_page_size if first is None else first
+    check_page_size(ctx, limit)
     cursor = decode_cursor(after) if after else None
     register = ctx.registry.register()
     filters = query.register_filters()
-    if not query.grades:
-        rows = await register.page("entity", filters, cursor, limit + 1)
-        page = EntityPage(rows[:limit], len(rows) > limit, query)
-    else:
-        page = await _page_by_grade(ctx, query, filters, cursor, limit)
+    try:
+        if not query.grades:
+            rows = await register.page("entity", filters, cursor, limit + 1)
+            page = EntityPage(rows[:limit], len(rows) > limit, query)
+        else:
+            page = await _page_by_grade(ctx, query, filters, cursor, limit)
+    except DepartmentUnavailable as e:
+        ctx.report_unavailable(path, e)
+        return None
     ctx.loaders.prime_register(page.rows)
     for row in page.rows:
         ctx.record_read(row["uscc"], register.code)
@@ -170,10 +190,26 @@ async def _page_by_grade(
     return EntityPage(kept, True, query)
 
 
-async def count_entities(ctx: RequestContext, query: EntityQuery) -> int | None:
+async def count_entities(
+    ctx: RequestContext, query: EntityQuery
+) -> int | DepartmentUnavailable | None:
+    """The number of entities a query matches; a source's failure is returned, not raised
+    (count_value reports it at the field)."""
     if query.grades:
         return None  # would need a join across two departments' databases
-    return await ctx.registry.register().count("entity", query.register_filters())
+    try:
+        return await ctx.registry.register().count("entity", query.register_filters())
+    except DepartmentUnavailable as e:
+        return e
+
+
+def count_value(
+    ctx: RequestContext, counted: int | DepartmentUnavailable | None, path: list[str | int]
+) -> int | None:
+    if isinstance(counted, DepartmentUnavailable):
+        ctx.report_unavailable(path, counted)
+        return None
+    return counted
 
 
 # -- each entity's records from every department ------------------------------------------------

@@ -238,7 +238,8 @@ class EntityConnection:
 
     @strawberry.field(description="Entities matching the filter (null when filtering by grade).")
     async def total_count(self, info: strawberry.Info) -> int | None:
-        return await resolve.count_entities(info.context, self.query)
+        counted = await resolve.count_entities(info.context, self.query)
+        return resolve.count_value(info.context, counted, info.path.as_list())
 
     @classmethod
     def from_page(cls, page: resolve.EntityPage) -> EntityConnection:

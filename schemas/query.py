@@ -37,7 +37,8 @@ class EntityFilter:
             industries=values(self.industry),
             statuses=values(self.status),
             grades=values(self.credit_grade),
-            name_contains=self.name_contains or None,
+            # The door (gateway/inputs.py) bounds the trimmed length; blank means no filter.
+            name_contains=(self.name_contains or "").strip() or None,
         )
 
 
@@ -54,7 +55,9 @@ class ReadQuery:
 
     @strawberry.field(
         permission_classes=[staff_or_scope(Scope.ENTITIES)],
-        description="Entities of the register, filtered, in pages (max page size).",
+        description="Entities of the register, filtered, in pages (max page size). Null, with "
+        "a DEPARTMENT_UNAVAILABLE error naming the department, while the register (or, "
+        "filtering by grade, the credit platform) cannot answer; other fields still arrive.",
     )
     async def entities(
         self,
@@ -62,10 +65,10 @@ class ReadQuery:
         filter: EntityFilter | None = None,
         first: int | None = None,
         after: str | None = None,
-    ) -> EntityConnection:
+    ) -> EntityConnection | None:
         query = filter.to_query() if filter else resolve.EntityQuery()
-        page = await resolve.list_entities(info.context, query, first, after)
-        return EntityConnection.from_page(page)
+        page = await resolve.list_entities(info.context, query, first, after, info.path.as_list())
+        return None if page is None else EntityConnection.from_page(page)
 
     @strawberry.field(
         permission_classes=[staff_or_scope(Scope.ENTITIES)],

@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 import asyncpg
 
+from adapters.errors import describe
 from adapters.postgres import NoResetConnection
 from store import signing
 from store.migrate import ensure_database, migrate
@@ -50,7 +51,7 @@ class HubStore:
         try:
             conn = await self.pool.acquire()
         except (OSError, asyncpg.PostgresError) as e:
-            raise StoreUnavailable(f"the hub store is unavailable: {type(e).__name__}") from e
+            raise StoreUnavailable(f"the hub store is unavailable: {describe(e)}") from e
         try:
             async with conn.transaction():
                 yield conn

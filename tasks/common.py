@@ -9,13 +9,14 @@ from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
 import asyncpg
+from graphql import GraphQLError
 
-from adapters.errors import DepartmentUnavailable
+from adapters.errors import UNREACHABLE, DepartmentUnavailable, describe
 from domain.vocabulary import CreditGrade
 from planning.entity_draw import CapPolicy, SamplingPlan
 from planning.results import Person, Refusal
 from resolvers.context import RequestContext
-from resolvers.errors import ApiError, bad_input
+from resolvers.errors import ApiError, bad_input, source_error
 from store import audit, idempotency
 from store import tasks as store
 from store.hub import StoreUnavailable
@@ -27,8 +28,6 @@ INVALID_STATE = "INVALID_STATE"
 ALREADY_DRAWN = "ALREADY_DRAWN"
 KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
 TEAM_SHORTFALL = "TEAM_SHORTFALL"
-# The hub store's connection failing (not a statement): the command is refused, not broken.
-STORE_DOWN = (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError)
 
 
 def parse_id(value: str, what: str) -> uuid.UUID:
@@ -97,12 +96,12 @@ async def run_command(
     except idempotency.KeyReused as e:
         raise ApiError(str(e), KEY_REUSED, idempotencyKey=e.key) from None
     except DepartmentUnavailable as e:
-        raise ApiError(f"{e}; nothing was changed", e.code, department=e.department) from None
+        raise GraphQLError(f"{e}; nothing was changed", extensions=e.extensions) from None
     except StoreUnavailable as e:
         raise ApiError(f"{e}; nothing was changed", StoreUnavailable.code) from None
-    except STORE_DOWN as e:
+    except UNREACHABLE as e:
         raise ApiError(
-            f"the hub store is unavailable ({type(e).__name__}); nothing was changed",
+            f"the hub store is unavailable ({describe(e)}); nothing was changed",
             StoreUnavailable.code,
         ) from None
 
@@ -127,10 +126,8 @@ async def lock_task(conn: asyncpg.Connection, task_id: uuid.UUID) -> Any:
 async def reading(ctx: RequestContext) -> AsyncIterator[asyncpg.Pool]:
     try:
         yield ctx.store.pool
-    except (StoreUnavailable, OSError, asyncpg.PostgresConnectionError) as e:
-        raise ApiError(
-            f"the hub store is unavailable ({type(e).__name__})", StoreUnavailable.code
-        ) from None
+    except (StoreUnavailable, *UNREACHABLE) as e:
+        raise _store_down(e) from None
 
 
 @asynccontextmanager
@@ -140,11 +137,16 @@ async def gathering() -> AsyncIterator[None]:
     try:
         yield
     except DepartmentUnavailable as e:
-        raise ApiError(str(e), e.code, department=e.department) from None
-    except (StoreUnavailable, *STORE_DOWN) as e:
-        raise ApiError(
-            f"the hub store is unavailable ({type(e).__name__})", StoreUnavailable.code
-        ) from None
+        raise source_error(e) from None
+    except (StoreUnavailable, *UNREACHABLE) as e:
+        raise _store_down(e) from None
+
+
+def _store_down(error: BaseException) -> ApiError:
+    """The hub store unreachable, said in words (the exception goes to the log)."""
+    if isinstance(error, StoreUnavailable):
+        return ApiError(str(error), StoreUnavailable.code)
+    return ApiError(f"the hub store is unavailable ({describe(error)})", StoreUnavailable.code)
 
 
 # -- plans ---------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from planning.draw import census as count
 from planning.entity_draw import SamplingPlan
 from resolvers.context import RequestContext
 from resolvers.entities import EntityQuery, check_departments, normalize_uscc
-from resolvers.errors import ApiError, bad_input
+from resolvers.errors import bad_input, source_error
 from store import checkpoints
 from store import tasks as store
 from tasks import draw_inputs
@@ -162,7 +162,7 @@ async def preview(
         rows = await ctx.loaders.records(ctx.registry.register().code, "entity").load(code)
         items = await draw_inputs.checklist_items(ctx.registry, wanted)
     except DepartmentUnavailable as e:
-        raise ApiError(str(e), e.code, department=e.department) from None
+        raise source_error(e) from None
     if not rows:
         raise not_found("entity", code)
     ctx.record_read(code, ctx.registry.register().code)

@@ -85,6 +85,15 @@ async def store_conn(hub: Hub) -> asyncpg.Connection:
     return await asyncpg.connect(hub.app.state.store.dsn)
 
 
+async def task_count(hub: Hub) -> int:
+    """Tasks in the hub store: a refused command leaves it unchanged."""
+    conn = await store_conn(hub)
+    try:
+        return await conn.fetchval("SELECT count(*) FROM task")
+    finally:
+        await conn.close()
+
+
 async def test_create_stores_a_draft_with_a_seed_commitment(hub: Hub) -> None:
     task = await create(hub)
     assert task["status"] == "DRAFT"
