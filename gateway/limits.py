@@ -15,7 +15,8 @@ fragment cycles are cut, a missing or ambiguous operation measures zero (executi
 Cost follows the IBM GraphQL cost convention (`@cost` / `@listSize`): an object-typed field
 costs 1 per object it yields, scalars and enums cost 0, and a list field multiplies the cost of
 its item and subtree by its size: its `first` argument when it has one (a slicing argument),
-else a static size from LIST_SIZES. A connection's `first` sizes its `edges` / `nodes`.
+else a static size from LIST_SIZES. A connection's `first` sizes its `edges` / `nodes`. The
+federation's `_entities` yields one entity per representation (SIZED_BY_LIST_ARGUMENT).
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ from graphql import (
     GraphQLUnionType,
     InlineFragmentNode,
     IntValueNode,
+    ListValueNode,
+    NullValueNode,
     OperationDefinitionNode,
     OperationType,
     SchemaMetaFieldDef,
@@ -211,15 +214,22 @@ SLICE_FALLBACKS: Final[dict[tuple[str, str], int]] = {
 
 SLICING_ARGUMENT: Final = "first"
 SIZED_FIELDS: Final = frozenset({"edges", "nodes"})  # a connection's lists sized by its `first`
+# Lists with one item per item of a list argument: the federation router's `_entities`
+# answers one entity per representation, so each representation costs what an entity of
+# `entities(first: n)` costs.
+SIZED_BY_LIST_ARGUMENT: Final[dict[tuple[str, str], str]] = {
+    ("Query", "_entities"): "representations",
+}
 
 
 class _Field(NamedTuple):
     type_name: str  # the named type after unwrapping NonNull and List
     own: int  # 1 for an object-typed field, 0 for a scalar or enum one
     is_list: bool
-    static_size: int  # for a list without `first`
-    slicing: bool  # has a `first` argument
-    slice_default: int  # when `first` is absent or null
+    static_size: int  # for a list without a sizing argument
+    slicing: str | None  # the argument that sizes it: `first`, or a list argument
+    by_length: bool  # sized by that argument's length (a list), not its value (a count)
+    slice_default: int  # when the argument is absent or null
 
 
 _Fields = dict[str, dict[str, _Field]]
@@ -233,11 +243,16 @@ def _field_info(parent: str, name: str, field: GraphQLField) -> _Field:
         is_list = is_list or isinstance(t, GraphQLList)
         t = t.of_type
     size = LIST_SIZES.get((parent, name), DEFAULT_LIST_SIZE)
+    own = 0 if is_leaf_type(t) else 1
+    listed = SIZED_BY_LIST_ARGUMENT.get((parent, name))
+    if listed is not None:
+        return _Field(t.name, own, is_list, size, listed, True, 0)
     arg = field.args.get(SLICING_ARGUMENT)
     default = arg.default_value if arg is not None else None
     if not isinstance(default, int) or isinstance(default, bool):
         default = SLICE_FALLBACKS.get((parent, name), DEFAULT_LIST_SIZE)
-    return _Field(t.name, 0 if is_leaf_type(t) else 1, is_list, size, arg is not None, default)
+    slicing = SLICING_ARGUMENT if arg is not None else None
+    return _Field(t.name, own, is_list, size, slicing, False, default)
 
 
 def _fields_of(schema: GraphQLSchema) -> _Fields:
@@ -294,22 +309,30 @@ class _Walker:
         self.active: set[str] = set()  # fragments being expanded: a cycle contributes nothing
         self.nesting = 0
 
-    def first(self, node: FieldNode, default: int) -> int:
+    def size(self, node: FieldNode, info: _Field) -> int:
+        """How many items a sized list field yields, from its sizing argument."""
         for arg in node.arguments or ():
-            if arg.name.value != SLICING_ARGUMENT:
+            if arg.name.value != info.slicing:
                 continue
             value = arg.value
-            if isinstance(value, IntValueNode):
-                n: Any = int(value.value)
-            elif isinstance(value, VariableNode):
+            if isinstance(value, VariableNode):
                 name = value.name.value
-                n = self.variables.get(name, self.var_defaults.get(name))
+                n: Any = self.variables.get(name, self.var_defaults.get(name))
+            elif isinstance(value, IntValueNode):
+                n = int(value.value)
+            elif isinstance(value, ListValueNode):
+                n = value.values
+            elif isinstance(value, NullValueNode):
+                n = None
             else:
-                n = None  # null or a wrong type: the default (validation refuses the latter)
+                n = value  # one literal item: a list argument takes it as a list of one
+            if info.by_length:
+                # Coerced as GraphQL does: null is no items, a single value a list of one.
+                return 0 if n is None else len(n) if isinstance(n, list | tuple) else 1
             if isinstance(n, int) and not isinstance(n, bool):
                 return max(n, 0)
-            return default
-        return default
+            return info.slice_default  # null or a wrong type (validation refuses the latter)
+        return info.slice_default
 
     def selections(
         self, selections: tuple[SelectionNode, ...], parent: str | None, size: int | None
@@ -339,8 +362,8 @@ class _Walker:
                     aliases += a
                     cost += 1 + c
                     continue
-                if info.slicing:
-                    n = self.first(sel, info.slice_default)
+                if info.slicing is not None:
+                    n = self.size(sel, info)
                     mult, child_size = (n, None) if info.is_list else (1, n)
                 elif info.is_list:
                     mult = size if size is not None and name in SIZED_FIELDS else info.static_size
@@ -439,6 +462,8 @@ def measure(
     for v in operation.variable_definitions or ():
         if isinstance(v.default_value, IntValueNode):
             var_defaults[v.variable.name.value] = int(v.default_value.value)
+        elif isinstance(v.default_value, ListValueNode):
+            var_defaults[v.variable.name.value] = v.default_value.values
     # Runs before strawberry checks the request shape: variables might not even be an object.
     values = variables if isinstance(variables, dict) else {}
     walker = _Walker(_fields_of(schema), fragments, values, var_defaults)

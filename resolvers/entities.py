@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from adapters.errors import DepartmentUnavailable
 from adapters.postgres import Filter, Row
@@ -17,7 +19,7 @@ from domain.uscc import InvalidUSCC, parse
 from domain.vocabulary import PublicityClass
 from planning.credit_lists import Publicity, is_publicized, penalty_class, publicity
 from resolvers.context import RequestContext
-from resolvers.errors import bad_input
+from resolvers.errors import ApiError, bad_input
 from resolvers.partial import gather_records
 
 _CURSOR_PREFIX = "uscc:"
@@ -61,6 +63,41 @@ async def get_entity(ctx: RequestContext, uscc: str, path: list[str | int]) -> E
         ctx.report_unavailable(path, e)
         return EntityLookup(code, None)
     return EntityLookup(code, rows[0]) if rows else None
+
+
+async def entities_by_reference(
+    ctx: RequestContext, representations: Sequence[Any], path: list[str | int]
+) -> list[EntityLookup | ApiError | None]:
+    """`_entities`, as a federation router asks for entities by key: the representations are
+    a page of entities (at most HUB_MAX_PAGE_SIZE, refused before any lookup), each distinct
+    USCC looked up once, the answer in the representations' order. A malformed one is an
+    error in its place; the others still arrive."""
+    check_page_size(ctx, len(representations), "representations")
+    keys: list[str | ApiError] = []
+    for rep in representations:
+        if not (
+            isinstance(rep, dict)
+            and rep.get("__typename") == "Entity"
+            and isinstance(rep.get("uscc"), str)
+        ):
+            keys.append(
+                bad_input(
+                    'a representation is {"__typename": "Entity", "uscc": "<USCC>"}',
+                    "INVALID_REPRESENTATION",
+                )
+            )
+            continue
+        try:
+            keys.append(normalize_uscc(ctx, rep["uscc"]))
+        except ApiError as e:
+            keys.append(e)
+    first_at: dict[str, int] = {}
+    for i, key in enumerate(keys):
+        if isinstance(key, str):
+            first_at.setdefault(key, i)
+    found = await asyncio.gather(*(get_entity(ctx, k, [*path, i]) for k, i in first_at.items()))
+    by_key = dict(zip(first_at, found, strict=True))
+    return [by_key[k] if isinstance(k, str) else k for k in keys]
 
 
 async def register_row(ctx: RequestContext, uscc: str) -> Row | None:

@@ -51,6 +51,7 @@ def _one(department: str | None) -> list[str] | None:
     return None if department is None else [department]
 
 
+# A federation entity: routers resolve it by key through Query._entities (schemas/query.py).
 @strawberry.federation.type(
     keys=["uscc"],
     description="A market entity (市场主体), keyed by its Unified Social Credit Code. Register "
@@ -59,12 +60,6 @@ def _one(department: str | None) -> list[str] | None:
 class Entity:
     uscc: str = strawberry.field(description="Unified Social Credit Code (18 characters).")
     row: strawberry.Private[Row | None]
-
-    @classmethod
-    async def resolve_reference(cls, info: strawberry.Info, uscc: str) -> Entity | None:
-        """A federation router asking for an entity by key (`_entities`)."""
-        found = await resolve.get_entity(info.context, uscc, info.path.as_list())
-        return None if found is None else cls(uscc=found.uscc, row=found.row)
 
     @strawberry.field
     def name(self) -> str | None:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import strawberry
+from strawberry.annotation import StrawberryAnnotation
+from strawberry.federation.schema import FederationAny
+from strawberry.types.union import StrawberryUnion
 
 from domain.access import Scope
 from resolvers import entities as resolve
@@ -10,6 +13,9 @@ from schemas.departments import Department
 from schemas.entity import Entity, EntityConnection
 from schemas.enums import CreditGrade, EntityKind, EntityStatus
 from schemas.permissions import staff_or_scope
+
+# The federation union of entity types (the graph has one, Entity), as `_entities` answers it.
+ENTITY_UNION = StrawberryUnion("_Entity", type_annotations=(StrawberryAnnotation(Entity),))
 
 
 @strawberry.input(description="Conditions on entities; all given conditions must hold.")
@@ -69,6 +75,23 @@ class ReadQuery:
         query = filter.to_query() if filter else resolve.EntityQuery()
         page = await resolve.list_entities(info.context, query, first, after, info.path.as_list())
         return None if page is None else EntityConnection.from_page(page)
+
+    @strawberry.field(
+        name="_entities",
+        permission_classes=[staff_or_scope(Scope.ENTITIES)],
+        description="Apollo Federation: entities by key for a router. The representations are "
+        "a page of entities (the same maximum, cost and permissions as entity/entities).",
+    )
+    async def entities_by_reference(
+        self, info: strawberry.Info, representations: list[FederationAny]
+    ) -> list[ENTITY_UNION | None]:  # type: ignore[valid-type]
+        found = await resolve.entities_by_reference(
+            info.context, representations, info.path.as_list()
+        )
+        return [
+            Entity(uscc=f.uscc, row=f.row) if isinstance(f, resolve.EntityLookup) else f
+            for f in found
+        ]
 
     @strawberry.field(
         permission_classes=[staff_or_scope(Scope.ENTITIES)],

@@ -1,4 +1,5 @@
-"""Who may see what: each cell of the README's role × field table, walked for real."""
+"""Who may see what: each cell of the README's role × field table, walked for real (the
+entity's cells both through `entity` and through the federation's `_entities`)."""
 
 from __future__ import annotations
 
@@ -11,23 +12,30 @@ from store import access
 from tests.conftest import Hub, token
 
 ENTITY = "query($u: String!) { entity(uscc: $u) { name %s } }"
+# The same reached through the federation's `_entities`, with exactly the permissions of entity.
+FEDERATED = "query($r: [_Any!]!) { _entities(representations: $r) { ... on Entity { name %s } } }"
+# field under test -> (selection below an entity, path of the field below it)
+ENTITY_FIELDS: dict[str, tuple[str, tuple[Any, ...]]] = {
+    "entity": ("", ()),
+    "Entity.permits": ("permits { id }", ("permits",)),
+    "Entity.penalties": ("penalties { id }", ("penalties",)),
+    "Penalty.violation": ("penalties { violation }", ("penalties", 0, "violation")),
+    "Entity.credit": ("credit { grade }", ("credit",)),
+    "Entity.inspections": ("inspections { id }", ("inspections",)),
+}
 
 # field under test -> (query, path of the field in the answer)
-FIELDS: dict[str, tuple[str, tuple[str, ...]]] = {
+FIELDS: dict[str, tuple[str, tuple[Any, ...]]] = {
     "publishedResults": (
         "{ publishedResults(first: 5) { edges { node { uscc } } } }",
         ("publishedResults",),
     ),
     "drawRecord": ("query($t: ID!) { drawRecord(taskId: $t) }", ("drawRecord",)),
-    "entity": (ENTITY % "", ("entity",)),
-    "Entity.permits": (ENTITY % "permits { id }", ("entity", "permits")),
-    "Entity.penalties": (ENTITY % "penalties { id }", ("entity", "penalties")),
-    "Penalty.violation": (
-        ENTITY % "penalties { violation }",
-        ("entity", "penalties", 0, "violation"),
-    ),
-    "Entity.credit": (ENTITY % "credit { grade }", ("entity", "credit")),
-    "Entity.inspections": (ENTITY % "inspections { id }", ("entity", "inspections")),
+    **{f: (ENTITY % sel, ("entity", *below)) for f, (sel, below) in ENTITY_FIELDS.items()},
+    **{
+        f"{f} (_entities)": (FEDERATED % sel, ("_entities", 0, *below))
+        for f, (sel, below) in ENTITY_FIELDS.items()
+    },
     "Department.inspectors": (
         '{ departments { code inspectors(district: "370202") { id } } }',
         ("departments", 0, "inspectors"),
@@ -116,6 +124,7 @@ TABLE: dict[str, tuple[str, str, str, str]] = {
     "creditRepairs": (UNAUTH, FORBIDDEN, OK, OK),
     "reviewCreditRepair": (UNAUTH, FORBIDDEN, FORBIDDEN, FORBIDDEN),
 }
+TABLE.update({f"{field} (_entities)": TABLE[field] for field in ENTITY_FIELDS})
 PARTNER_SCOPES = ["entities:read", "permits:read", "credit:read"]  # no penalties:read
 
 
@@ -164,7 +173,13 @@ async def _ask(hub: Hub, role: str, query: str, variables: dict, key: str) -> tu
 @pytest.mark.parametrize("role", ROLES)
 async def test_role_field_table(hub: Hub, seeded, partner_key, a_task, field, role) -> None:
     query, path = FIELDS[field]
-    variables = {"u": seeded.sample_uscc, "t": a_task, "k": uuid.uuid4().hex, "v": a_task}
+    variables = {
+        "u": seeded.sample_uscc,
+        "t": a_task,
+        "k": uuid.uuid4().hex,
+        "v": a_task,
+        "r": [{"__typename": "Entity", "uscc": seeded.sample_uscc}],
+    }
     expected = TABLE[field][ROLES.index(role)]
     status, body = await _ask(hub, role, query, variables, partner_key)
     if expected == UNAUTH:

@@ -269,20 +269,23 @@ async def test_a_pathological_search_neither_opens_the_breaker_nor_slows_a_probe
 async def test_a_stopped_register_is_department_unavailable_for_entities(
     settings, seeded, prefix, planned: bool
 ) -> None:
-    query = """query($u: String!) {
+    query = """query($u: String!, $r: [_Any!]!) {
       entities(first: 3) { totalCount edges { node { uscc } } }
       entity(uscc: $u) { name permits { department { code } } }
+      _entities(representations: $r) { ... on Entity { uscc name } }
       departments { code } }"""
+    representation = {"__typename": "Entity", "uscc": seeded.sample_uscc}
     async with own_hub(dataclasses.replace(settings, planned=planned)) as hub:
         async with stopped(f"{prefix}market"):
-            body = await hub.gql(query, {"u": seeded.sample_uscc})
+            body = await hub.gql(query, {"u": seeded.sample_uscc, "r": [representation]})
         data = body["data"]
         assert data is not None, body
         assert data["entities"] is None
         assert data["entity"]["name"] is None and data["entity"]["permits"]
+        assert data["_entities"] == [{"uscc": seeded.sample_uscc, "name": None}]
         assert {d["code"] for d in data["departments"]} >= {"market", "fire"}
         by_path = {tuple(e["path"]): e for e in body["errors"]}
-        for path in (("entities",), ("entity",)):
+        for path in (("entities",), ("entity",), ("_entities", 0)):
             assert by_path[path]["extensions"] == {
                 "code": "DEPARTMENT_UNAVAILABLE",
                 "department": "market",
