@@ -154,7 +154,7 @@ class PublishedResult:
 
 @strawberry.type
 class PublishedResultEdge:
-    cursor: str
+    cursor: str = strawberry.field(description="This result's place: `after` it, the ones after.")
     node: PublishedResult
 
 
@@ -259,10 +259,9 @@ class PlanningQuery:
         first: int = 20,
         after: str | None = None,
     ) -> PublishedResultConnection:
-        rows, more, end = await task_queries.published_results(
-            info.context, uscc, task_id, first, after
-        )
-        edges = [PublishedResultEdge(cursor=end or "", node=_published(r)) for r in rows]
+        page, more = await task_queries.published_results(info.context, uscc, task_id, first, after)
+        edges = [PublishedResultEdge(cursor=cursor, node=_published(r)) for cursor, r in page]
+        end = edges[-1].cursor if edges else None
         return PublishedResultConnection(
             edges=edges, page_info=PageInfo(has_next_page=more, end_cursor=end)
         )

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import base64
 import uuid
-from collections.abc import Sequence
-from datetime import date
-from typing import Any
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
+from typing import Any, TypeVar
 
 import asyncpg
 from strawberry.dataloader import DataLoader
@@ -23,7 +23,9 @@ from resolvers.errors import bad_input, source_error
 from store import checkpoints
 from store import tasks as store
 from tasks import draw_inputs
-from tasks.common import MAX_PAGE, check_page, gathering, not_found, parse_id, reading
+from tasks.common import check_page, gathering, not_found, parse_id, reading
+
+T = TypeVar("T")
 
 
 class StoreLoaders:
@@ -82,17 +84,19 @@ async def task(ctx: RequestContext, ref: str) -> asyncpg.Record | None:
         return await store.get_task(pool, parse_id(ref, "task"))
 
 
-def _cursor(created_at: Any, ident: uuid.UUID) -> str:
-    return base64.urlsafe_b64encode(f"task:{created_at.isoformat()}|{ident}".encode()).decode()
+def _cursor(kind: str, at: date, ident: uuid.UUID) -> str:
+    """A keyset cursor: the (time, id) place of a row in a newest-first list of `kind`."""
+    return base64.urlsafe_b64encode(f"{kind}:{at.isoformat()}|{ident}".encode()).decode()
 
 
-def _uncursor(cursor: str) -> tuple[Any, uuid.UUID]:
-    from datetime import datetime
-
+def _position(kind: str, cursor: str, parse_at: Callable[[str], T]) -> tuple[T, uuid.UUID]:
+    """The place a cursor of `kind` stands for; INVALID_CURSOR for anything else."""
     try:
         raw = base64.urlsafe_b64decode(cursor.encode()).decode()
-        at, ident = raw.removeprefix("task:").split("|")
-        return datetime.fromisoformat(at), uuid.UUID(ident)
+        if not raw.startswith(f"{kind}:"):
+            raise ValueError(kind)
+        at, ident = raw.removeprefix(f"{kind}:").split("|")
+        return parse_at(at), uuid.UUID(ident)
     except (ValueError, UnicodeDecodeError):
         raise bad_input(
             f"{cursor!r} is not a cursor of this connection", "INVALID_CURSOR"
@@ -102,16 +106,12 @@ def _uncursor(cursor: str) -> tuple[Any, uuid.UUID]:
 async def tasks(
     ctx: RequestContext, statuses: Sequence[str] | None, first: int, after: str | None
 ) -> tuple[list[asyncpg.Record], bool, str | None]:
-    if not 0 <= first <= MAX_PAGE:
-        raise bad_input(
-            f"first must be between 0 and {MAX_PAGE}", "PAGE_SIZE_EXCEEDED", max=MAX_PAGE
-        )
+    check_page(first)
+    position = _position("task", after, datetime.fromisoformat) if after else None
     async with reading(ctx) as pool:
-        rows = await store.list_tasks(
-            pool, statuses, _uncursor(after) if after else None, first + 1
-        )
+        rows = await store.list_tasks(pool, statuses, position, first + 1)
     page = rows[:first]
-    end = _cursor(page[-1]["created_at"], page[-1]["id"]) if page else None
+    end = _cursor("task", page[-1]["created_at"], page[-1]["id"]) if page else None
     return page, len(rows) > first, end
 
 
@@ -172,33 +172,17 @@ async def preview(
 
 async def published_results(
     ctx: RequestContext, uscc: str | None, task_ref: str | None, first: int, after: str | None
-) -> tuple[list[asyncpg.Record], bool, str | None]:
-    if not 0 <= first <= MAX_PAGE:
-        raise bad_input(
-            f"first must be between 0 and {MAX_PAGE}", "PAGE_SIZE_EXCEEDED", max=MAX_PAGE
-        )
+) -> tuple[list[tuple[str, asyncpg.Record]], bool]:
+    """A page of published results, newest first, each with its own cursor (pass the last
+    one as `after` for the next page), and whether more follow."""
+    check_page(first)
     code = normalize_uscc(ctx, uscc) if uscc else None
     task_id = parse_id(task_ref, "task") if task_ref else None
-    position = None
-    if after:
-        try:
-            raw = base64.urlsafe_b64decode(after.encode()).decode().removeprefix("pub:")
-            day, ident = raw.split("|")
-            position = (date.fromisoformat(day), uuid.UUID(ident))
-        except (ValueError, UnicodeDecodeError):
-            raise bad_input(
-                f"{after!r} is not a cursor of this connection", "INVALID_CURSOR"
-            ) from None
+    position = _position("pub", after, date.fromisoformat) if after else None
     async with reading(ctx) as pool:
         rows = await store.published(pool, code, task_id, position, first + 1)
-    page = rows[:first]
-    end = None
-    if page:
-        last = page[-1]
-        end = base64.urlsafe_b64encode(
-            f"pub:{last['published_on'].isoformat()}|{last['visit_id']}".encode()
-        ).decode()
-    return page, len(rows) > first, end
+    page = [(_cursor("pub", r["published_on"], r["visit_id"]), r) for r in rows[:first]]
+    return page, len(rows) > first
 
 
 async def census(
