@@ -60,6 +60,8 @@ class SamplingPlanInput:
     )
 
     def to_plan(self) -> SamplingPlan:
+        if len({r.grade for r in self.ratios}) < len(self.ratios):
+            raise bad_input("give each credit grade's ratio once", "INVALID_RATIO")
         try:
             return SamplingPlan(
                 ratio_by_grade={r.grade: r.ratio for r in self.ratios},

@@ -25,10 +25,11 @@ from resolvers.errors import bad_input
 from store import audit, content
 from store import tasks as store
 from tasks import observers as observers_mod
-from tasks.common import plan_to_data, run_command
+from tasks.common import check_plan, plan_to_data, run_command
 from tasks.observers import ObserverSpec
 
 MAX_TITLE = 200
+MAX_TEAM_SIZE = 10  # a joint team: one per department with non-delegable items, and a leader
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,15 +90,15 @@ def _validate(ctx: RequestContext, inp: TaskInput) -> list[str]:
         )
     if inp.team_size < 2:
         raise bad_input("a team has at least two inspectors", "TEAM_TOO_SMALL")
+    if inp.team_size > MAX_TEAM_SIZE:
+        raise bad_input(
+            f"a team has at most {MAX_TEAM_SIZE} inspectors", "TEAM_TOO_LARGE", max=MAX_TEAM_SIZE
+        )
     if inp.window_end < inp.window_start:
         raise bad_input("the inspection window ends before it starts", "INVALID_WINDOW")
-    plan = inp.plan
-    if not plan.ratio_by_grade or any(not 0 <= float(r) <= 1 for r in plan.ratio_by_grade.values()):
-        raise bad_input("each ratio must be between 0 and 1", "INVALID_RATIO")
-    if plan.floor < 0 or (plan.cap is not None and plan.cap < plan.floor):
-        raise bad_input("floor must be >= 0 and cap >= floor", "INVALID_PLAN")
-    if plan.exclusion_days is not None and plan.exclusion_days < 0:
-        raise bad_input("exclusionDays must be >= 0", "INVALID_PLAN")
+    if not inp.plan.ratio_by_grade:
+        raise bad_input("give a ratio for at least one credit grade", "INVALID_RATIO")
+    check_plan(inp.plan)  # ratios in [0, 1], floor <= cap and the like: SamplingPlan's own
     for district in inp.scope.districts or ():
         if not (len(district) == 6 and district.isdigit()):
             raise bad_input(f"{district!r} is not a 6-digit division code", "INVALID_DISTRICT")

@@ -42,15 +42,19 @@ def not_found(what: str, ident: Any) -> ApiError:
 
 
 MAX_PAGE = 100
+MAX_ENTITIES = 10_000_000  # more than any register: floors, caps, offsets into a draw
 
 
 def check_page(first: int, offset: int = 0) -> None:
-    """A page of at most MAX_PAGE rows from a non-negative offset, refused before any SQL."""
-    if not 0 <= first <= MAX_PAGE or offset < 0:
+    """A page of at most MAX_PAGE rows from an offset no draw reaches past, refused before
+    any SQL."""
+    if not 0 <= first <= MAX_PAGE:
         raise bad_input(
-            f"first must be between 0 and {MAX_PAGE}, offset >= 0",
-            "PAGE_SIZE_EXCEEDED",
-            max=MAX_PAGE,
+            f"first must be between 0 and {MAX_PAGE}", "PAGE_SIZE_EXCEEDED", max=MAX_PAGE
+        )
+    if not 0 <= offset <= MAX_ENTITIES:
+        raise bad_input(
+            f"offset must be between 0 and {MAX_ENTITIES:,}", "INVALID_OFFSET", max=MAX_ENTITIES
         )
 
 
@@ -150,6 +154,27 @@ def _store_down(error: BaseException) -> ApiError:
 
 
 # -- plans ---------------------------------------------------------------------------------
+# Upper bounds of a plan's numbers (their lower bounds are SamplingPlan's own rules): every
+# value a draw can use, none that breaks it (a date 2**31 days back, a cap beyond counting).
+MAX_EXCLUSION_DAYS = 3650  # ten years back; the national rules speak of three
+MAX_ABNORMAL_MULTIPLIER = 100
+
+
+def check_plan(plan: SamplingPlan) -> None:
+    """Refuse a plan whose numbers are out of range, before anything is stored or read."""
+    bounds = (
+        ("floor", plan.floor, MAX_ENTITIES),
+        ("cap", plan.cap, MAX_ENTITIES),
+        ("exclusionDays", plan.exclusion_days, MAX_EXCLUSION_DAYS),
+        ("abnormalMultiplier", plan.abnormal_multiplier, MAX_ABNORMAL_MULTIPLIER),
+    )
+    for name, value, most in bounds:
+        if value is not None and value > most:
+            raise bad_input(
+                f"{name} must be at most {most:,}, got {value}", "INVALID_PLAN", max=most
+            )
+
+
 def plan_to_data(plan: SamplingPlan) -> dict[str, Any]:
     return {
         "ratioByGrade": {g.value: str(r) for g, r in plan.ratio_by_grade.items()},

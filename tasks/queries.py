@@ -23,7 +23,7 @@ from resolvers.errors import bad_input, source_error
 from store import checkpoints
 from store import tasks as store
 from tasks import draw_inputs
-from tasks.common import check_page, gathering, not_found, parse_id, reading
+from tasks.common import check_page, check_plan, gathering, not_found, parse_id, reading
 
 T = TypeVar("T")
 
@@ -194,6 +194,7 @@ async def census(
     wanted = check_departments(ctx, departments) or []
     if not wanted:
         raise bad_input("name at least one department", "TOO_FEW_DEPARTMENTS")
+    check_plan(plan)
     today = date.today()
     async with gathering():
         items = await draw_inputs.checklist_items(ctx.registry, wanted)
