@@ -17,10 +17,11 @@ INVALID_STRING, STRING_TOO_LONG (`max`) or STRING_TOO_SHORT (`min`).
 from __future__ import annotations
 
 import re
+import weakref
 from dataclasses import dataclass
 from typing import Any, Final
-from weakref import WeakKeyDictionary
 
+import orjson
 from graphql import (
     DocumentNode,
     FieldNode,
@@ -83,6 +84,8 @@ BOUNDS: Final[dict[str, Bound]] = {
 
 _TEXT_TYPES: Final = frozenset({"String", "ID"})
 _SURROGATE: Final = re.compile("[\ud800-\udfff]")
+# More bytes between two quotes than MAX_STRING characters can take (one byte each at least).
+_LONG_RUN: Final = re.compile(rb'"[^"]{%d,}' % (MAX_STRING + 1))
 
 
 class InvalidInput(Exception):
@@ -143,7 +146,10 @@ def check_string(text: str, where: str, bound: Bound) -> None:
 
 
 def _scan_json(variables: dict[str, Any]) -> None:
-    """Every string of the variables, keys included, wherever it will go."""
+    """Every string of the variables, keys included, wherever it will go. A request may carry
+    thousands of them: the first pass only looks; the second, when one is bad, says where."""
+    if not _has_bad_string(variables):
+        return
     stack: list[tuple[Any, str]] = [(variables, "variables")]
     while stack:
         item, where = stack.pop()
@@ -158,6 +164,23 @@ def _scan_json(variables: dict[str, Any]) -> None:
             stack.extend((v, f"{where}[{i}]") for i, v in enumerate(item))
 
 
+def _has_bad_string(variables: dict[str, Any]) -> bool:
+    """Whether any string of the variables might be bad, looked for in their JSON at C speed
+    (thousands of strings in a request): a lone surrogate does not encode, a NUL shows as
+    an escape, an over-long string as a long run between quotes. It may answer yes when all
+    is fine (an escaped backslash before `u0000`, multibyte characters counted as bytes, a
+    long list of numbers); the walk that follows decides."""
+    try:
+        blob = orjson.dumps(variables)
+    except orjson.JSONEncodeError:
+        return True
+    if b"\\u0000" in blob:
+        return True
+    # Escapes kept as two bytes that are not a quote: a string is then a run between quotes.
+    runs = blob.replace(b"\\\\", b"..").replace(b'\\"', b"..")
+    return _LONG_RUN.search(runs) is not None
+
+
 # -- the document, compiled once --------------------------------------------------------------
 _Argument = tuple[str, GraphQLInputType, ValueNode, Bound]  # where, type, value, bound
 
@@ -168,20 +191,25 @@ class _Compiled:
     arguments: dict[str | None, list[_Argument]]  # per operation name
 
 
-_COMPILED: WeakKeyDictionary[DocumentNode, _Compiled] = WeakKeyDictionary()
+# By identity: the gateway parses a document once and hands the same object on, and a
+# document's own hash walks its whole tree.
+_COMPILED: dict[int, tuple[weakref.ref[DocumentNode], _Compiled]] = {}
 
 
 def _compiled(document: DocumentNode) -> _Compiled:
-    found = _COMPILED.get(document)
-    if found is None:
-        literals: list[str] = []
+    key = id(document)
+    entry = _COMPILED.get(key)
+    if entry is not None and entry[0]() is document:
+        return entry[1]
+    literals: list[str] = []
 
-        class Strings(Visitor):
-            def enter_string_value(self, node: StringValueNode, *_: Any) -> None:
-                literals.append(node.value)
+    class Strings(Visitor):
+        def enter_string_value(self, node: StringValueNode, *_: Any) -> None:
+            literals.append(node.value)
 
-        visit(document, Strings())
-        found = _COMPILED[document] = _Compiled(literals, {})
+    visit(document, Strings())
+    found = _Compiled(literals, {})
+    _COMPILED[key] = (weakref.ref(document, lambda _, key=key: _COMPILED.pop(key, None)), found)
     return found
 
 
@@ -299,6 +327,8 @@ def _value(
 def _json(value: Any, type_: GraphQLInputType, where: str, bound: Bound) -> None:
     """A variable's value, as it will be coerced to the argument's type."""
     named = _unwrap(type_)
+    if not _holds_text(named):
+        return  # numbers, enums, other scalars (federation's _Any: the scan of all strings)
     if isinstance(named, GraphQLList):
         items = value if isinstance(value, list) else [value]
         for i, item in enumerate(items):
@@ -310,6 +340,33 @@ def _json(value: Any, type_: GraphQLInputType, where: str, bound: Bound) -> None
                 _json(value[name], field.type, f"{where}.{name}", inner)
     elif _is_text(named) and isinstance(value, str):
         check_string(value, where, bound)
+
+
+def _holds_text(type_: Any, seen: frozenset[str] = frozenset()) -> bool:
+    """Whether a value of this input type can hold a String or ID (worth walking)."""
+    named = _named(type_)
+    if not isinstance(named, GraphQLInputObjectType):
+        return _is_text(named)
+    if not seen and named.name in _HOLDS_TEXT:
+        return _HOLDS_TEXT[named.name]
+    inner = seen | {named.name}  # input types may refer to themselves
+    found = any(
+        _holds_text(f.type, inner)
+        for f in named.fields.values()
+        if _named(f.type).name not in inner
+    )
+    if not seen:
+        _HOLDS_TEXT[named.name] = found
+    return found
+
+
+_HOLDS_TEXT: dict[str, bool] = {}
+
+
+def _named(type_: Any) -> Any:
+    while isinstance(type_, GraphQLNonNull | GraphQLList):
+        type_ = type_.of_type
+    return type_
 
 
 def _unwrap(type_: Any) -> Any:
