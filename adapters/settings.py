@@ -133,7 +133,7 @@ def from_env(env: dict[str, str] | None = None) -> Settings:
         mysql_url=mysql_server,
         departments=load_departments(departments_file, database_url, prefix, mysql_server),
         legacy_uscc=legacy,
-        max_page_size=int(env.get("HUB_MAX_PAGE_SIZE", "100")),
+        max_page_size=max_page_size(env),
         cache=env.get("HUB_CACHE", "off").lower() in ("1", "on", "true", "yes"),
         cache_ttl=int(env.get("HUB_CACHE_TTL", "300")),
         planned=env.get("HUB_PLANNED", "on").lower() in ("1", "on", "true", "yes"),
@@ -156,3 +156,8 @@ def publicity_rules() -> PublicityRules:
     """This deployment's credit publicity rules, read once: every computation of publicity (the
     read graph's flags, credit feedback, repairs) uses the same."""
     return publicity_rules_from(os.environ)
+
+
+def max_page_size(env: Mapping[str, str] = os.environ) -> int:
+    """The largest page of entities (HUB_MAX_PAGE_SIZE), also what the door's cost model uses."""
+    return int(env.get("HUB_MAX_PAGE_SIZE", "100"))

@@ -1,12 +1,14 @@
 """Request limits checked before execution, so that a refused operation costs no SQL.
 
-Pure (no I/O): the gateway calls, per request and in this order,
+Pure (no I/O; the page maximum is read from the environment once): the gateway calls, per
+request and in this order,
 
     check_body_size(len(body), limits)            # BODY_TOO_LARGE, before reading JSON
     document = parse_limited(query, limits)       # TOO_MANY_TOKENS, while parsing
     check(document, schema, variables, operation_name, limits)
                                                   # QUERY_TOO_DEEP, TOO_MANY_ALIASES,
-                                                  # QUERY_TOO_COMPLEX
+                                                  # QUERY_TOO_COMPLEX (also: more than
+                                                  # a page of representations)
 
 `check` runs before validation, so it tolerates invalid documents: unknown fields count 1,
 fragment cycles are cut, a missing or ambiguous operation measures zero (execution refuses it).
@@ -53,6 +55,8 @@ from graphql import (
     is_leaf_type,
     parse,
 )
+
+from adapters import settings as settings_mod
 
 QUERY_TOO_DEEP: Final = "QUERY_TOO_DEEP"
 TOO_MANY_ALIASES: Final = "TOO_MANY_ALIASES"
@@ -129,12 +133,13 @@ class LimitExceeded(Exception):
         BODY_TOO_LARGE: "Request body is {actual} bytes; the limit is {limit}.",
     }
 
-    def __init__(self, code: str, limit: int, actual: int) -> None:
+    def __init__(self, code: str, limit: int, actual: int, message: str | None = None) -> None:
         self.code = code
         self.limit = limit
         # Huge page sizes multiply out past any JSON number: report a bound JSON can carry.
         self.actual = min(actual, MAX_REPORTED)
-        super().__init__(self.MESSAGES[code].format(limit=limit, actual=self.actual))
+        template = message or self.MESSAGES[code]
+        super().__init__(template.format(limit=limit, actual=self.actual))
 
     @property
     def message(self) -> str:
@@ -153,6 +158,12 @@ class Measures(NamedTuple):
     depth: int
     aliases: int
     cost: int
+    listed: int = 0  # the most items a list argument sizing a list asks for (representations)
+
+
+LISTED_MESSAGE: Final = (
+    "Query asks for {actual} entities by reference (representations); a page holds at most {limit}."
+)
 
 
 def check_body_size(size: int, limits: Limits) -> None:
@@ -208,15 +219,19 @@ LIST_SIZES: Final[dict[tuple[str, str], int]] = {
 }
 
 # Size of a slicing field when `first` is absent or null and the schema gives no default.
+# The largest page of entities (HUB_MAX_PAGE_SIZE), as the resolvers enforce it.
+PAGE_MAX: Final = settings_mod.max_page_size()
+
 SLICE_FALLBACKS: Final[dict[tuple[str, str], int]] = {
-    ("Query", "entities"): 100,  # the resolver's max_page_size (HUB_MAX_PAGE_SIZE default)
+    ("Query", "entities"): PAGE_MAX,
 }
 
 SLICING_ARGUMENT: Final = "first"
 SIZED_FIELDS: Final = frozenset({"edges", "nodes"})  # a connection's lists sized by its `first`
 # Lists with one item per item of a list argument: the federation router's `_entities`
 # answers one entity per representation, so each representation costs what an entity of
-# `entities(first: n)` costs.
+# `entities(first: n)` costs, and more than a page of them (PAGE_MAX) is refused here, before
+# thousands of them are decoded and coerced.
 SIZED_BY_LIST_ARGUMENT: Final[dict[tuple[str, str], str]] = {
     ("Query", "_entities"): "representations",
 }
@@ -290,7 +305,16 @@ class _TooDeepError(Exception):
 class _Walker:
     """One measurement: (depth, aliases, cost) of a selection set, relative to it."""
 
-    __slots__ = ("active", "fields", "fragments", "memo", "nesting", "var_defaults", "variables")
+    __slots__ = (
+        "active",
+        "fields",
+        "fragments",
+        "listed",
+        "memo",
+        "nesting",
+        "var_defaults",
+        "variables",
+    )
 
     def __init__(
         self,
@@ -308,6 +332,7 @@ class _Walker:
         self.memo: dict[tuple[str, str | None, int | None], tuple[int, int, int]] = {}
         self.active: set[str] = set()  # fragments being expanded: a cycle contributes nothing
         self.nesting = 0
+        self.listed = 0  # the longest list argument that sizes a list
 
     def size(self, node: FieldNode, info: _Field) -> int:
         """How many items a sized list field yields, from its sizing argument."""
@@ -328,7 +353,9 @@ class _Walker:
                 n = value  # one literal item: a list argument takes it as a list of one
             if info.by_length:
                 # Coerced as GraphQL does: null is no items, a single value a list of one.
-                return 0 if n is None else len(n) if isinstance(n, list | tuple) else 1
+                items = 0 if n is None else len(n) if isinstance(n, list | tuple) else 1
+                self.listed = max(self.listed, items)
+                return items
             if isinstance(n, int) and not isinstance(n, bool):
                 return max(n, 0)
             return info.slice_default  # null or a wrong type (validation refuses the latter)
@@ -473,7 +500,7 @@ def measure(
         )
     except _TooDeepError:
         return Measures(MAX_NESTING + 1, 0, 0)  # refused as too deep; the rest is unmeasured
-    return Measures(depth, aliases, cost)
+    return Measures(depth, aliases, cost, walker.listed)
 
 
 def check(
@@ -490,6 +517,8 @@ def check(
         raise LimitExceeded(QUERY_TOO_DEEP, max_depth, m.depth)
     if m.aliases > limits.max_aliases:
         raise LimitExceeded(TOO_MANY_ALIASES, limits.max_aliases, m.aliases)
+    if m.listed > PAGE_MAX:
+        raise LimitExceeded(QUERY_TOO_COMPLEX, PAGE_MAX, m.listed, LISTED_MESSAGE)
     if m.cost > limits.max_cost:
         raise LimitExceeded(QUERY_TOO_COMPLEX, limits.max_cost, m.cost)
     return m

@@ -1,16 +1,24 @@
 """`_entities` keeps the limits and the permissions of `entities` (issue 11, item 2).
 
 A federation router's representations are a page of entities: at most the page maximum, each
-one an entity in the cost model, refused before any SQL when over; duplicates are looked up
-once; and `_entities` and every field it reaches carry exactly the permissions of `entity`
-(the role × field table is also walked through it, in tests/test_authorization.py)."""
+one an entity in the cost model, refused at the door (before any SQL, before they are even
+coerced) when over; duplicates are looked up once; and `_entities` and every field it
+reaches carry exactly the permissions of `entity` (the role × field table is also walked
+through it, in tests/test_authorization.py)."""
 
 from __future__ import annotations
 
 import asyncpg
 import pytest
 
-from gateway.limits import LIMITS_BY_CLIENT, QUERY_TOO_COMPLEX, LimitExceeded, check, measure
+from gateway.limits import (
+    LIMITS_BY_CLIENT,
+    PAGE_MAX,
+    QUERY_TOO_COMPLEX,
+    LimitExceeded,
+    check,
+    measure,
+)
 from gateway.limits import parse_limited as parse
 from schemas.schema import schema
 from store import access
@@ -54,22 +62,38 @@ def test_each_representation_costs_an_entity() -> None:
     with pytest.raises(LimitExceeded) as refused:
         check(document, schema._schema, {"r": reps(["x"] * 100)}, None, limits)
     assert refused.value.code == QUERY_TOO_COMPLEX and refused.value.actual == 100 * one
+    names = parse("query($r: [_Any!]!) { _entities(representations: $r) { __typename } }", limits)
+    assert (
+        check(names, schema._schema, {"r": reps(["x"] * PAGE_MAX)}, None, limits).cost == PAGE_MAX
+    )
+    with pytest.raises(LimitExceeded) as refused:  # a page at most, whatever the selection
+        check(names, schema._schema, {"r": reps(["x"] * 2400)}, None, limits)
+    assert (refused.value.limit, refused.value.actual) == (PAGE_MAX, 2400)
 
 
 async def test_representations_over_the_page_maximum_are_refused_before_any_sql(
     hub: Hub, codes: list[str]
 ) -> None:
+    """Refused at the door, before thousands of representations are even coerced: more than
+    a page of them, or a page whose records cost more than the client's limit."""
     page_max = hub.app.state.settings.max_page_size
     before = hub.registry.statements()
     body = await hub.gql(NAMES, {"r": reps(codes[: page_max + 1])}, headers=OFFICER)
     (error,) = body["errors"]
-    assert error["extensions"]["code"] == "BAD_USER_INPUT"
-    assert error["extensions"]["reason"] == "PAGE_SIZE_EXCEEDED"
-    assert error["extensions"]["max"] == page_max
-    assert body["data"] is None
+    assert error["extensions"] == {
+        "code": QUERY_TOO_COMPLEX,
+        "limit": page_max,
+        "actual": page_max + 1,
+    }
+    assert "data" not in body
     assert hub.registry.statements() == before
     whole = await hub.gql(RECORDS, {"r": reps(codes[:page_max])}, headers=OFFICER)
     assert whole["errors"][0]["extensions"]["code"] == QUERY_TOO_COMPLEX
+    assert hub.registry.statements() == before
+    inline = ", ".join(f'{{__typename: "Entity", uscc: "{c}"}}' for c in codes[: page_max + 1])
+    literal = f"{{ _entities(representations: [{inline}]) {{ ... on Entity {{ name }} }} }}"
+    refused = await hub.gql(literal, headers=OFFICER)
+    assert refused["errors"][0]["extensions"]["actual"] == page_max + 1
     assert hub.registry.statements() == before
 
 
