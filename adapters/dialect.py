@@ -24,6 +24,9 @@ class Dialect:
 
     name = ""  # db.system in traces
     like_escape = "\\"
+    # What keeps a subquery from being merged into the statement around it (None: nothing
+    # does), so that a fragment search finds its matches first and pages them after.
+    fence: str | None = None
 
     def ident(self, name: str) -> str:
         raise NotImplementedError
@@ -50,6 +53,7 @@ class PostgresDialect(Dialect):
     as one array parameter (`= ANY($1)`: one statement text whatever the batch size)."""
 
     name = "postgresql"
+    fence = "OFFSET 0"
 
     def ident(self, name: str) -> str:
         return sql_ident(name)

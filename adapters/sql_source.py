@@ -344,8 +344,18 @@ class SqlSource:
         if after is not None:
             conds.append(f"{c.key_expr} > {self.dialect.param(args, after)}")
         where = f" WHERE {' AND '.join(conds)}" if conds else ""
-        sql = f"{c.select}{where} ORDER BY {c.key_expr} LIMIT {self.dialect.param(args, limit)}"
-        return self._rows(c, await self._fetch(sql, args, search=_searches(filters)))
+        search = _searches(filters)
+        fence = self.dialect.fence
+        if search and fence is not None:
+            # A fragment's matches first (through a trigram index where the source has one),
+            # then the page of them in key order: walking the key index in order and testing
+            # every name on the way is a whole scan whenever matches are rare (seconds at
+            # city scale).
+            sql = f"SELECT * FROM ({c.select}{where} {fence}) AS m ORDER BY m.__key"
+        else:
+            sql = f"{c.select}{where} ORDER BY {c.key_expr}"
+        sql += f" LIMIT {self.dialect.param(args, limit)}"
+        return self._rows(c, await self._fetch(sql, args, search=search))
 
     def _selection(
         self, c: Any, filters: Sequence[Filter], fields: Sequence[str]

@@ -20,6 +20,10 @@ CREATE TABLE SCZTDJ (                       -- 市场主体登记 entity registe
 );
 CREATE INDEX SCZTDJ_XZQH ON SCZTDJ (XZQH, TYSHXYDM);
 CREATE INDEX SCZTDJ_HYML ON SCZTDJ (HYML, TYSHXYDM);
+-- Name fragments (the hub's nameContains, ILIKE '%…%'): trigrams find a fragment of three or
+-- more characters without reading the register (1.08 M names: ~1 ms instead of ~1 s).
+CREATE EXTENSION IF NOT EXISTS pg_trgm;
+CREATE INDEX SCZTDJ_QYMC_TRGM ON SCZTDJ USING gin (QYMC gin_trgm_ops);
 
 CREATE TABLE XZXK (                         -- 行政许可 permits
     XKID     bigint PRIMARY KEY,
