@@ -54,8 +54,9 @@ def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-async def seeded_size(admin_url: str) -> int | None:
-    dsn = settings_mod.database_dsn(admin_url, f"{PREFIX}market")
+async def seeded_size(admin_url: str, prefix: str = PREFIX) -> int | None:
+    """Entities in the register seeded under `prefix`; None when there is none."""
+    dsn = settings_mod.database_dsn(admin_url, f"{prefix}market")
     try:
         conn = await asyncpg.connect(dsn)
     except asyncpg.InvalidCatalogNameError:

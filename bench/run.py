@@ -96,14 +96,14 @@ def median(xs: list[float | None]) -> float | None:
 
 
 # -- setup ------------------------------------------------------------------------------------
-def ensure_seeded(admin: str, entities: int) -> None:
-    size = asyncio.run(seeded_size(admin))
+def ensure_seeded(admin: str, entities: int, prefix: str = PREFIX) -> None:
+    size = asyncio.run(seeded_size(admin, prefix))
     if size == entities:
-        log(f"reusing {PREFIX}* ({size:,} entities)")
+        log(f"reusing {prefix}* ({size:,} entities)")
         return
-    log(f"seeding {entities:,} entities under {PREFIX}… (found {size})")
+    log(f"seeding {entities:,} entities under {prefix}… (found {size})")
     start = time.perf_counter()
-    cmd = [sys.executable, "-m", "demo.seed", "--database-url", admin, "--prefix", PREFIX]
+    cmd = [sys.executable, "-m", "demo.seed", "--database-url", admin, "--prefix", prefix]
     subprocess.run([*cmd, "--entities", str(entities)], check=True, cwd=ROOT)
     log(f"seeded in {time.perf_counter() - start:.0f} s")
 
