@@ -7,6 +7,7 @@ import socket
 
 import asyncpg
 import httpx
+import redis.exceptions
 
 
 class DepartmentUnavailable(Exception):
@@ -102,6 +103,8 @@ _WORDS: tuple[tuple[type[BaseException] | tuple[type[BaseException], ...], str],
     (asyncpg.InvalidAuthorizationSpecificationError, "login refused"),
     (asyncpg.PostgresConnectionError, "connection failed"),
     ((asyncpg.InterfaceError, asyncpg.InternalClientError), "connection failed"),
+    (redis.exceptions.TimeoutError, "no answer in time"),
+    (redis.exceptions.ConnectionError, "connection failed"),
     (httpx.ConnectError, "connection refused"),
     ((httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError), "connection lost"),
     (OSError, "network error"),

@@ -32,6 +32,7 @@ from strawberry.types import ExecutionResult
 from adapters import redis_client
 from adapters import settings as settings_mod
 from adapters.cache import ChangeListener, RowCache
+from adapters.errors import describe
 from adapters.registry import Registry
 from adapters.settings import Settings
 from domain.access import PUBLIC
@@ -260,7 +261,7 @@ async def readyz(request: Request) -> Response:
         await request.app.state.redis.probe()
         cache = "UP"
     except Exception as e:  # the cache is optional for reads
-        cache = f"DOWN: {type(e).__name__}"
+        cache = f"DOWN: {describe(e)}"
     register_up = health[registry.register().code].status == "UP"
     degraded = any(h.status != "UP" for h in health.values()) or cache != "UP"
     body = {

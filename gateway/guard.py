@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from adapters.errors import describe
 from domain.access import ClientKind, Principal
 from gateway import auth
 from gateway.limits import limits_for
@@ -182,7 +183,7 @@ class Guard:
                 key = await access.check_key(state.store.pool, presented)
             except Exception as e:  # the store is down: no partner can be checked
                 raise auth.AuthError(
-                    f"API keys cannot be checked now ({type(e).__name__})", caller_fault=False
+                    f"API keys cannot be checked now ({describe(e)})", caller_fault=False
                 ) from e
             if key is None:
                 raise auth.AuthError("unknown API key")

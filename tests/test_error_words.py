@@ -48,3 +48,15 @@ async def test_a_stopped_hub_store_is_named_in_words(hub: Hub, prefix) -> None:
         (message,) = _messages(body)
         assert body["errors"][0]["extensions"]["code"] == "STORE_UNAVAILABLE", body
         assert message.startswith("the hub store is unavailable"), message
+
+
+async def test_a_partner_key_that_cannot_be_checked_is_named_in_words(hub: Hub, prefix) -> None:
+    async with stopped(f"{prefix}hub"):
+        r = await hub.raw.post(
+            "/graphql",
+            json={"query": "{ __typename }"},
+            headers={"x-api-key": "jsh_0123456789ab_" + "x" * 32},
+        )
+    assert r.status_code == 401
+    (message,) = _messages(r.json())
+    assert message.startswith("API keys cannot be checked now ("), message
