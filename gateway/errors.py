@@ -64,6 +64,9 @@ REQUEST_ERRORS = frozenset(
         "PERSISTED_QUERY_NOT_FOUND",
         "BAD_REQUEST",
         "PERSISTED_QUERY_HASH_MISMATCH",
+        # Without a path: refused at the door (gateway/inputs.py) or variables that do not
+        # coerce; a field's bad argument always carries its path and stays an execution error.
+        "BAD_USER_INPUT",
     }
 )
 

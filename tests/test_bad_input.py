@@ -293,3 +293,17 @@ async def test_a_stopped_register_is_department_unavailable_for_entities(
         for e in body["errors"]:
             assert e["extensions"]["code"] != "INTERNAL_SERVER_ERROR"
             assert "Error" not in e["message"], e["message"]  # words, not exception classes
+
+
+async def test_a_door_refusal_is_a_request_error_over_graphql_response_json(hub: Hub) -> None:
+    """Refused before execution, like a query that does not validate: with the GraphQL
+    response media type it answers 400 and carries no `data` (GraphQL over HTTP)."""
+    r = await hub.client.post(
+        "/graphql",
+        json={"query": SEARCH, "variables": {"f": {"nameContains": NUL}}},
+        headers={"accept": "application/graphql-response+json"},
+    )
+    assert r.status_code == 400, r.text
+    body = r.json()
+    assert "data" not in body
+    assert body["errors"][0]["extensions"]["reason"] == "INVALID_STRING"
