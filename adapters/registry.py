@@ -7,7 +7,8 @@ import os
 from collections.abc import Iterator
 
 from adapters.errors import DepartmentUnavailable
-from adapters.http_source import HttpSource, load_http_mapping
+from adapters.http_mapping import load_http_mapping
+from adapters.http_source import HttpSource
 from adapters.mapping import load_mapping
 from adapters.mysql import MySQLSource
 from adapters.postgres import PostgresSource

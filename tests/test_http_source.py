@@ -23,12 +23,8 @@ import pytest
 import uvicorn
 
 from adapters.errors import DepartmentUnavailable, MappingError
-from adapters.http_source import (
-    HttpSource,
-    NotSupported,
-    load_http_mapping,
-    parse_http_mapping,
-)
+from adapters.http_mapping import load_http_mapping, parse_http_mapping
+from adapters.http_source import HttpSource, NotSupported
 from adapters.mapping import MAPPINGS_DIR
 from adapters.postgres import Filter
 from adapters.registry import Registry
